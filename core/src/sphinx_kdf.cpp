@@ -1,0 +1,57 @@
+// Sphinx key schedule: keyed BLAKE2b with domain-separated labels (spec §3).
+#include "sphinx_kdf.h"
+
+#include <sodium.h>
+
+#include "sotto/core/check.h"
+
+namespace sotto::sphinx::internal {
+
+void Kdf(Span32 key, std::string_view label, std::span<std::uint8_t> out) {
+  SOTTO_CHECK(out.size() >= crypto_generichash_BYTES_MIN && out.size() <= crypto_generichash_BYTES_MAX);
+  SOTTO_CHECK(kKdfPrefix.size() + label.size() <= 64);
+  std::array<std::uint8_t, 64> message{};
+  std::size_t len = 0;
+  for (char c : kKdfPrefix) message[len++] = static_cast<std::uint8_t>(c);
+  for (char c : label) message[len++] = static_cast<std::uint8_t>(c);
+  crypto_generichash(out.data(), out.size(), message.data(), len, key.data(), key.size());
+}
+
+LionessKey DeriveLionessKey(Span32 secret) {
+  LionessKey key;
+  static constexpr std::string_view kLabels[4] = {"lioness-1", "lioness-2", "lioness-3",
+                                                  "lioness-4"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    Kdf(secret, kLabels[i], std::span<std::uint8_t>(key.data() + 32 * i, 32));
+  }
+  return key;
+}
+
+HopKeys DeriveHopKeys(Span32 shared_secret) {
+  HopKeys keys;
+  Kdf(shared_secret, "header-stream", keys.header_key.MutableBytes());
+  Kdf(shared_secret, "header-mac", keys.mac_key.MutableBytes());
+  keys.payload_key = DeriveLionessKey(shared_secret);
+  Kdf(shared_secret, "blinding", keys.blinding.MutableBytes());
+  Kdf(shared_secret, "replay-tag", keys.replay_tag);
+  return keys;
+}
+
+void StreamXor(const Key32& key, std::span<std::uint8_t> buf) {
+  static constexpr std::uint8_t kZeroNonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};
+  crypto_stream_chacha20_ietf_xor(buf.data(), buf.data(), buf.size(), kZeroNonce, key.data());
+}
+
+std::array<std::uint8_t, kMacSize> HeaderMac(const Key32& mac_key, ByteSpan beta) {
+  std::array<std::uint8_t, kMacSize> mac{};
+  crypto_generichash(mac.data(), mac.size(), beta.data(), beta.size(), mac_key.data(),
+                     mac_key.size());
+  return mac;
+}
+
+bool X25519(std::span<std::uint8_t, 32> out, Span32 scalar, Span32 point) {
+  // libsodium 1.0.18 returns -1 when the output is all zero (a low-order input point).
+  return crypto_scalarmult(out.data(), scalar.data(), point.data()) == 0;
+}
+
+}  // namespace sotto::sphinx::internal
