@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Sotto's one entry point: installs what is missing, builds, and runs a job.
+#
+#   ./run.sh demo    install dependencies, build, run the main job
+#   ./run.sh test    install dependencies, build with -Werror, run every test, then the same
+#                    suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   ./run.sh bench   install dependencies, build, run the benchmarks
+#   ./run.sh deps    only install the Debian packages
+#
+# Idempotent: packages already installed are not reinstalled and builds are incremental.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libsodium-dev libzmq3-dev cppzmq-dev libboost-program-options-dev librocksdb-dev
+  libfmt-dev libspdlog-dev nlohmann-json3-dev catch2
+  python3 python3-cryptography
+)
+JOBS="$(nproc 2>/dev/null || echo 2)"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+
+install_deps() {
+  step "Checking Debian packages"
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "all ${#PACKAGES[@]} packages present"
+    return
+  fi
+  echo "installing: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# build DIR [extra cmake args...]
+build() {
+  local dir="$1"; shift
+  step "Building in $dir ($*)"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_WERROR=ON "$@" >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log"; die "cmake configure failed (log above)"; }
+  cmake --build "$dir" -j "$JOBS"
+}
+
+run_tests() {
+  local dir="$1"
+  step "Running the test suite ($dir)"
+  (cd "$dir" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  deps)
+    install_deps
+    ;;
+  demo)
+    install_deps
+    build build
+    step "Main job: one Sphinx packet across three mix nodes, hop by hop"
+    ./build/core/sotto-sphinx-demo
+    ;;
+  test)
+    install_deps
+    build build
+    run_tests build
+    mkdir -p build-asan
+    build build-asan -DSOTTO_SANITIZE=ON -DSOTTO_BUILD_BENCH=OFF
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
+    ;;
+  bench)
+    install_deps
+    build build
+    step "Sphinx benchmark"
+    ./build/bench/sotto-bench-sphinx
+    ;;
+  *)
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    [ -z "$cmd" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || die "unknown job '$cmd'"
+    ;;
+esac
