@@ -7,6 +7,7 @@
 namespace sotto {
 
 std::string ToHex(ByteSpan bytes) {
+  if (bytes.empty()) return {};
   std::string out(bytes.size() * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
   out.pop_back();  // the terminating NUL
@@ -18,6 +19,7 @@ Result<Bytes> FromHex(std::string_view hex) {
     return Status::InvalidArgument("hex string has an odd number of digits (" +
                                    std::to_string(hex.size()) + ")");
   }
+  if (hex.empty()) return Bytes{};
   Bytes out(hex.size() / 2);
   std::size_t written = 0;
   const char* end = nullptr;

@@ -13,7 +13,9 @@ namespace {
 class SodiumRng final : public Rng {
  public:
   SodiumRng() { InitSodiumOrDie(); }
-  void Fill(std::span<std::uint8_t> out) override { randombytes_buf(out.data(), out.size()); }
+  void Fill(std::span<std::uint8_t> out) override {
+    if (!out.empty()) randombytes_buf(out.data(), out.size());
+  }
 };
 
 }  // namespace

@@ -5,8 +5,11 @@
 #include <string>
 #include <vector>
 
+#include <sodium.h>
+
 #include "sotto/core/random.h"
 #include "sotto/core/sphinx.h"
+#include "sphinx_kdf.h"
 
 namespace sotto::sphinx::testing {
 
@@ -54,6 +57,29 @@ inline std::size_t LongestZeroRun(ByteSpan bytes) {
     best = std::max(best, run);
   }
   return best;
+}
+
+// Builds a one-hop packet for `node` whose routing slot is `slot` verbatim, with a valid MAC:
+// the only way to reach the command decoder with bytes the public API never produces. Shared
+// by the tests and the vector generator.
+inline Bytes PacketWithRawSlot(const PublicKey& node_key,
+                               const std::array<std::uint8_t, kSlotSize>& slot) {
+  namespace in = internal;
+  in::Key32 x;
+  x.MutableBytes()[0] = 9;
+  std::array<std::uint8_t, 32> alpha{}, shared{};
+  crypto_scalarmult_base(alpha.data(), x.data());
+  SOTTO_CHECK(in::X25519(shared, x.Bytes(), node_key.bytes));
+  auto keys = in::DeriveHopKeys(shared);
+  Bytes beta(kRoutingInfoSize, 0x5A);
+  std::copy(slot.begin(), slot.end(), beta.begin());
+  in::StreamXor(keys.header_key, beta);
+  auto mac = in::HeaderMac(keys.mac_key, beta);
+  Bytes packet(kPacketSize, 0);
+  auto out = std::copy(alpha.begin(), alpha.end(), packet.begin());
+  out = std::copy(beta.begin(), beta.end(), out);
+  std::copy(mac.begin(), mac.end(), out);
+  return packet;
 }
 
 }  // namespace sotto::sphinx::testing

@@ -38,4 +38,6 @@ TEST_CASE("hex round trip and rejection of bad hex", "[core][bytes]") {
   CHECK_FALSE(sotto::FromHex("00 1").ok());
   CHECK_FALSE(sotto::FixedFromHex<3>("0001abff").ok());
   CHECK(sotto::FixedFromHex<4>("0001abff").ok());
+  CHECK(sotto::FromHex("").value().empty());
+  CHECK(sotto::ToHex({}).empty());
 }

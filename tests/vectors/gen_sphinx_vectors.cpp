@@ -15,6 +15,7 @@
 
 #include "sotto/core/sodium.h"
 #include "sotto/core/sphinx.h"
+#include "../core/sphinx_testutil.h"
 #include "sphinx_process.h"
 
 namespace sx = sotto::sphinx;
@@ -238,6 +239,43 @@ int main() {
     std::fill(p.begin(), p.begin() + 32, std::uint8_t{0});
     negative.push_back(Negative("zero-alpha", "alpha replaced by the all-zero (low-order) point",
                                 nodes3[0].keys.secret_key, p));
+  }
+  {
+    Bytes p = packet3;
+    p[31] |= 0x80;
+    negative.push_back(Negative("alpha-top-bit",
+                                "forward-3-hop packet with the (ignored by X25519) top bit of "
+                                "alpha set: non-canonical, so dropped before any DH",
+                                nodes3[0].keys.secret_key, p));
+    // p + 9 = 2^255 - 10: a non-canonical encoding of the base point.
+    std::fill(p.begin(), p.begin() + 32, std::uint8_t{0xff});
+    p[0] = 0xf6;
+    p[31] = 0x7f;
+    negative.push_back(Negative("alpha-non-canonical", "alpha = p + 9 (aliases the base point)",
+                                nodes3[0].keys.secret_key, p));
+  }
+  // Routing slots the public API never produces, each under a valid MAC (a 1-hop header built
+  // with ephemeral secret x = 09 00…00 and beta filled with 0x5a after the slot).
+  {
+    struct RawSlotCase {
+      const char* name;
+      const char* what;
+      std::uint8_t command;
+      std::size_t byte;  // which extra byte to set to 1 (0 = none)
+    };
+    const RawSlotCase cases[] = {
+        {"command-zero", "routing command 0x00", 0x00, 0},
+        {"command-unknown", "routing command 0x04", 0x04, 0},
+        {"reserved-byte-set", "RELAY with reserved byte 2 set", 0x01, 2},
+        {"deliver-with-delay", "DELIVER with delay_ms = 1", 0x02, 7},
+    };
+    for (const auto& c : cases) {
+      std::array<std::uint8_t, sx::kSlotSize> slot{};
+      slot[0] = c.command;
+      if (c.byte != 0) slot[c.byte] = 1;
+      negative.push_back(Negative(c.name, c.what, nodes3[0].keys.secret_key,
+                                  sx::testing::PacketWithRawSlot(nodes3[0].keys.public_key, slot)));
+    }
   }
   negative.push_back(Negative("short-packet", "forward-3-hop packet missing its last byte",
                               nodes3[0].keys.secret_key, Bytes(packet3.begin(), packet3.end() - 1)));

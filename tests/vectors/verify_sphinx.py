@@ -20,16 +20,14 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-# §2 Sizes and constants
-R = 5                                  # maximum hops r
-S = 72                                 # slot size
-BETA = R * S                           # 360
-HEADER = 32 + BETA + 32                # alpha ‖ beta ‖ gamma = 424
-PAYLOAD = 2048
-PACKET = HEADER + PAYLOAD              # 2472
-ZERO_BLOCK = 16
-MAX_MESSAGE = PAYLOAD - ZERO_BLOCK - 2  # 2030
-SURB_SIZE = 32 + HEADER + 32           # 488
+# §2 Sizes and constants: r = 5 hops, slot S = 72, beta = 360, header = alpha ‖ beta ‖ gamma = 424,
+# payload 2048, packet 2472, zero block 16, max message 2030, SURB = first hop ‖ header ‖ k̃ = 488
+R, S, PAYLOAD, ZERO_BLOCK = 5, 72, 2048, 16
+BETA = R * S
+HEADER = 32 + BETA + 32
+PACKET = HEADER + PAYLOAD
+MAX_MESSAGE = PAYLOAD - ZERO_BLOCK - 2
+SURB_SIZE = 32 + HEADER + 32
 RELAY, DELIVER, SURB_DELIVER = 0x01, 0x02, 0x03   # §4 commands
 P25519 = 2**255 - 19
 
@@ -88,9 +86,7 @@ def encode_slot(command, delay_ms, address, last):
     """§4: last = next hop's gamma (RELAY), SURB id (SURB_DELIVER); DELIVER writes zeros."""
     if command == DELIVER:
         last = bytes(32)
-    slot = bytes([command]) + bytes(3) + delay_ms.to_bytes(4, "big") + address + last
-    assert len(slot) == S
-    return slot
+    return bytes([command]) + bytes(3) + delay_ms.to_bytes(4, "big") + address + last
 
 
 def decode_slot(slot):
@@ -103,9 +99,8 @@ def decode_slot(slot):
 
 # ---------------------------------------------------------------- §5 payload
 def lioness_encrypt(key, block):
-    """§5.1 Lioness encryption (E_K)."""
-    k1, k2, k3, k4 = (key[i:i + 32] for i in range(0, 128, 32))
-    L, R_ = block[:32], block[32:]
+    """§5.1 Lioness encryption (E_K); key = K1‖K2‖K3‖K4, block = L (32 bytes) ‖ R."""
+    (k1, k2, k3, k4), L, R_ = (key[i:i + 32] for i in range(0, 128, 32)), block[:32], block[32:]
     R_ = xor(R_, chacha20(xor(L, k1), len(R_)))
     L = xor(L, H(k2, R_, 32))
     R_ = xor(R_, chacha20(xor(L, k3), len(R_)))
@@ -115,8 +110,7 @@ def lioness_encrypt(key, block):
 
 def lioness_decrypt(key, block):
     """§5.1 Lioness decryption (D_K)."""
-    k1, k2, k3, k4 = (key[i:i + 32] for i in range(0, 128, 32))
-    L, R_ = block[:32], block[32:]
+    (k1, k2, k3, k4), L, R_ = (key[i:i + 32] for i in range(0, 128, 32)), block[:32], block[32:]
     L = xor(L, H(k4, R_, 32))
     R_ = xor(R_, chacha20(xor(L, k3), len(R_)))
     L = xor(L, H(k2, R_, 32))
@@ -247,17 +241,12 @@ def process_packet(y, packet):
 
 # ---------------------------------------------------------------- §10 test vectors
 class Checker:
-    def __init__(self):
-        self.passed = self.failed = 0
+    passed = failed = 0
 
     def check(self, name, problems):
         """problems: list of strings describing mismatches (empty = pass)."""
-        if problems:
-            self.failed += 1
-            print("FAIL %s: %s" % (name, "; ".join(problems)))
-        else:
-            self.passed += 1
-            print("PASS %s" % name)
+        self.failed, self.passed = self.failed + bool(problems), self.passed + (not problems)
+        print("FAIL %s: %s" % (name, "; ".join(problems)) if problems else "PASS " + name)
 
 
 def unhex(obj):
@@ -273,9 +262,20 @@ def unhex(obj):
 def diff(name, got, want):
     if got == want:
         return []
-    if isinstance(want, bytes) and isinstance(got, bytes):
-        return ["%s differs (got %s…, want %s…)" % (name, got[:8].hex(), want[:8].hex())]
+    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
+        return [p for i, g in enumerate(got) for p in diff("%s[%d]" % (name, i), g, want[i])]
+    if isinstance(got, bytes) and isinstance(want, bytes):
+        at = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), None)
+        return ["%s differs from byte %s (got %d bytes, want %d)" % (name, at, len(got), len(want))]
     return ["%s differs (got %r, want %r)" % (name, got, want)]
+
+
+def expect_drop(y, packet, reason):
+    try:
+        process_packet(y, packet)
+        return ["not dropped (want %s)" % reason]
+    except Drop as e:
+        return diff("drop reason", e.args[0], reason)
 
 
 def check_public_keys(c, v):
@@ -311,12 +311,15 @@ def main():
 
     for v in map(unhex, vectors["forward"]):
         check_public_keys(c, v)
-        packet = create_forward_packet(v["hops"], v["mailbox"], v["message"],
-                                       v["ephemeral_secret"], v["padding"])
+        try:
+            packet = create_forward_packet(v["hops"], v["mailbox"], v["message"],
+                                           v["ephemeral_secret"], v["padding"])
+        except ValueError as e:
+            packet = "creation failed: %s" % e
         c.check("%s: build packet (§6)" % v["name"], diff("packet", packet, v["packet"]))
         check_steps(c, v, v["packet"])
 
-    for v in map(unhex, vectors["surb"]):
+    for v in map(unhex, vectors["surb"]):   # (a ValueError here means the SURB vector is bad)
         check_public_keys(c, v)
         surb, payload_keys = create_surb(v["hops"], v["mailbox"], v["surb_id"],
                                          v["surb_payload_key"], v["ephemeral_secret"], v["padding"])
@@ -332,12 +335,20 @@ def main():
                 diff("opened_message", opened, v["opened_message"]))
 
     for v in map(unhex, vectors["negative"]):
-        try:
-            process_packet(v["secret_key"], v["packet"])
-            problems = ["not dropped (want %s)" % v["reason"]]
-        except Drop as e:
-            problems = diff("drop reason", e.args[0], v["reason"])
-        c.check("negative %s: drop %s (§8)" % (v["name"], v["reason"]), problems)
+        c.check("negative %s: drop %s (§8)" % (v["name"], v["reason"]),
+                expect_drop(v["secret_key"], v["packet"], v["reason"]))
+
+    # Self-checks of §8 drop reasons that no listed vector covers (built with this file's code).
+    fwd = unhex(vectors["forward"][1])
+    y0, good = fwd["hops"][0]["secret_key"], fwd["packet"]
+    c.check("self-check: alpha with top bit set -> invalid_point (§8 step 3)",
+            expect_drop(y0, good[:31] + bytes([good[31] | 0x80]) + good[32:], "invalid_point"))
+    for name, command in (("command 0x00", (0x00, 0, fwd["mailbox"], bytes(32))),
+                          ("DELIVER with delay", (DELIVER, 5, fwd["mailbox"], bytes(32)))):
+        header, _ = create_header([fwd["hops"][0]["public_key"]], [command], bytes(range(32)),
+                                  b"\xa5" * ((R - 1) * S))
+        c.check("self-check: %s -> malformed_command (§4, §8 step 7)" % name,
+                expect_drop(y0, header + bytes(PAYLOAD), "malformed_command"))
 
     print("%d passed, %d failed" % (c.passed, c.failed))
     return 0 if c.failed == 0 else 1
