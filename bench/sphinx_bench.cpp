@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   std::vector<std::uint8_t> payload(sx::kPayloadSize, 7);
   const double symmetric = Measure([&] {
     auto k = in::DeriveHopKeys(shared.Bytes());
-    auto mac = in::HeaderMac(k.mac_key, sotto::ByteSpan(packet.data() + 32, sx::kRoutingInfoSize));
+    auto mac = in::HeaderMac(k.mac_key, alpha, sotto::ByteSpan(packet.data() + 32, sx::kRoutingInfoSize));
     in::StreamXor(k.header_key, routing);
     sotto::LionessDecrypt(k.payload_key, payload);
     g_sink = static_cast<std::uint8_t>(mac[0] ^ routing[0] ^ payload[0]);

@@ -33,7 +33,7 @@ Result<BuiltHeader> BuildHeader(std::span<const HopSpec> hops, const Key32& ephe
 std::vector<HopSpec> HopSpecsForPath(std::span<const PathHop> path,
                                      const RoutingCommand& final_command);
 
-// Checks the path length; the message shown to a caller who got it wrong.
-Status CheckPathLength(std::size_t hops);
+// Checks the path length and the per-hop delays; the message says what was wrong.
+Status CheckPath(std::span<const PathHop> path);
 
 }  // namespace sotto::sphinx::internal

@@ -3,6 +3,8 @@
 
 #include <sodium.h>
 
+#include <string>
+
 #include "sotto/core/check.h"
 
 namespace sotto::sphinx::internal {
@@ -17,12 +19,13 @@ void Kdf(Span32 key, std::string_view label, std::span<std::uint8_t> out) {
   crypto_generichash(out.data(), out.size(), message.data(), len, key.data(), key.size());
 }
 
-LionessKey DeriveLionessKey(Span32 secret) {
+LionessKey DeriveLionessKey(Span32 secret, std::string_view prefix) {
   LionessKey key;
-  static constexpr std::string_view kLabels[4] = {"lioness-1", "lioness-2", "lioness-3",
-                                                  "lioness-4"};
+  std::string label(prefix);
   for (std::size_t i = 0; i < 4; ++i) {
-    Kdf(secret, kLabels[i], std::span<std::uint8_t>(key.data() + 32 * i, 32));
+    label.resize(prefix.size());
+    label.push_back(static_cast<char>('1' + i));
+    Kdf(secret, label, std::span<std::uint8_t>(key.data() + 32 * i, 32));
   }
   return key;
 }
@@ -42,10 +45,16 @@ void StreamXor(const Key32& key, std::span<std::uint8_t> buf) {
   crypto_stream_chacha20_ietf_xor(buf.data(), buf.data(), buf.size(), kZeroNonce, key.data());
 }
 
-std::array<std::uint8_t, kMacSize> HeaderMac(const Key32& mac_key, ByteSpan beta) {
+std::array<std::uint8_t, kMacSize> HeaderMac(const Key32& mac_key, Span32 alpha, ByteSpan beta) {
+  // alpha is under the MAC so that no other encoding of the same group element (alpha plus a
+  // small-order point gives the same shared secret) passes.
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, mac_key.data(), mac_key.size(), kMacSize);
+  crypto_generichash_update(&state, alpha.data(), alpha.size());
+  crypto_generichash_update(&state, beta.data(), beta.size());
   std::array<std::uint8_t, kMacSize> mac{};
-  crypto_generichash(mac.data(), mac.size(), beta.data(), beta.size(), mac_key.data(),
-                     mac_key.size());
+  crypto_generichash_final(&state, mac.data(), mac.size());
+  sodium_memzero(&state, sizeof state);
   return mac;
 }
 

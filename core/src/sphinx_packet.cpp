@@ -12,13 +12,14 @@ using internal::Key32;
 
 Result<Bytes> CreateForwardPacket(std::span<const PathHop> path, const MailboxId& mailbox,
                                   ByteSpan message, Rng& rng) {
-  if (Status s = internal::CheckPathLength(path.size()); !s.ok()) return s;
+  if (Status s = internal::CheckPath(path); !s.ok()) return s;
   if (Status s = internal::CheckMessageSize(message.size()); !s.ok()) return s;
 
   // Randomness, in this order (spec §6): ephemeral secret x, then the header padding.
   Key32 x;
   rng.Fill(x.MutableBytes());
   Bytes padding(internal::PaddingSize(path.size()));
+  ScopedWipe wipe_padding(padding);
   rng.Fill(padding);
 
   auto hops = internal::HopSpecsForPath(path, DeliverCommand{mailbox});
@@ -37,7 +38,7 @@ Result<Bytes> CreateForwardPacket(std::span<const PathHop> path, const MailboxId
 }
 
 Result<SurbAndKeys> CreateSurb(std::span<const PathHop> path, const MailboxId& mailbox, Rng& rng) {
-  if (Status s = internal::CheckPathLength(path.size()); !s.ok()) return s;
+  if (Status s = internal::CheckPath(path); !s.ok()) return s;
 
   // Randomness, in this order (spec §7.1): SURB id, payload key, ephemeral secret, padding.
   SurbAndKeys out;
@@ -46,6 +47,7 @@ Result<SurbAndKeys> CreateSurb(std::span<const PathHop> path, const MailboxId& m
   Key32 x;
   rng.Fill(x.MutableBytes());
   Bytes padding(internal::PaddingSize(path.size()));
+  ScopedWipe wipe_padding(padding);
   rng.Fill(padding);
 
   auto hops = internal::HopSpecsForPath(path, SurbDeliverCommand{mailbox, out.keys.id});
@@ -60,13 +62,15 @@ Result<SurbAndKeys> CreateSurb(std::span<const PathHop> path, const MailboxId& m
   return out;
 }
 
-Result<Bytes> CreateReplyPacket(const Surb& surb, ByteSpan message) {
+Result<Bytes> CreateReplyPacket(Surb&& surb_in, ByteSpan message) {
+  const Surb surb = std::move(surb_in);  // consumed: the caller's copy of the key is wiped
   if (surb.header.size() != kHeaderSize) {
     return Status::InvalidArgument("SURB header must be " + std::to_string(kHeaderSize) + " bytes");
   }
   if (Status s = internal::CheckMessageSize(message.size()); !s.ok()) return s;
   Bytes body = internal::EncodeBody(message);
-  LionessEncrypt(internal::DeriveLionessKey(surb.payload_key.Bytes()), body);
+  LionessEncrypt(internal::DeriveLionessKey(surb.payload_key.Bytes(), internal::kSurbLionessLabel),
+                 body);
   Bytes packet = surb.header;
   packet.insert(packet.end(), body.begin(), body.end());
   return packet;
@@ -77,12 +81,18 @@ Result<Bytes> OpenReply(const SurbKeys& keys, ByteSpan delivered_payload) {
     return Status::InvalidArgument("a reply payload must be " + std::to_string(kPayloadSize) +
                                    " bytes, got " + std::to_string(delivered_payload.size()));
   }
+  if (keys.hop_payload_keys.empty() || keys.hop_payload_keys.size() > kMaxHops) {
+    return Status::InvalidArgument("SURB keys must hold 1 to " + std::to_string(kMaxHops) +
+                                   " hop keys, got " +
+                                   std::to_string(keys.hop_payload_keys.size()));
+  }
   // Each hop i applied D_{K_i}; undo with E_{K_i} from the last hop back, then D_{K~}.
   Bytes body(delivered_payload.begin(), delivered_payload.end());
   for (std::size_t i = keys.hop_payload_keys.size(); i-- > 0;) {
     LionessEncrypt(keys.hop_payload_keys[i], body);
   }
-  LionessDecrypt(internal::DeriveLionessKey(keys.payload_key.Bytes()), body);
+  LionessDecrypt(internal::DeriveLionessKey(keys.payload_key.Bytes(), internal::kSurbLionessLabel),
+                 body);
   auto message = internal::DecodeBody(body);
   sodium_memzero(body.data(), body.size());
   if (!message) {

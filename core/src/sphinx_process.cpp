@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <new>
 
 #include "sphinx_kdf.h"
 #include "sphinx_payload.h"
@@ -34,8 +35,8 @@ bool IsCanonical(Span32 u) {
 
 }  // namespace
 
-ProcessResult ProcessPacketTraced(const SecretKey& node_key, ByteSpan packet,
-                                  HopTrace* trace) noexcept {
+ProcessResult ProcessPacketTraced(const SecretKey& node_key, ByteSpan packet, ReplayGuard* replay,
+                                  HopTrace* trace) {
   if (packet.size() != kPacketSize) return Drop{DropReason::kBadLength};
   const Span32 alpha(packet.data(), kGroupElementSize);
   const ByteSpan beta(packet.data() + kBetaOffset, kRoutingInfoSize);
@@ -54,9 +55,12 @@ ProcessResult ProcessPacketTraced(const SecretKey& node_key, ByteSpan packet,
                       Copy(keys.blinding.Bytes()), Copy(keys.replay_tag)};
   }
 
-  const auto expected_mac = HeaderMac(keys.mac_key, beta);
+  const auto expected_mac = HeaderMac(keys.mac_key, alpha, beta);
   if (crypto_verify_32(expected_mac.data(), gamma.data()) != 0) {
     return Drop{DropReason::kBadMac};
+  }
+  if (replay != nullptr && !replay->CheckAndRecord(keys.replay_tag)) {
+    return Drop{DropReason::kReplay};
   }
 
   // B = (beta ‖ 0^S) ⊕ rho; the first slot is ours, the rest is the next hop's beta.
@@ -94,8 +98,13 @@ ProcessResult ProcessPacketTraced(const SecretKey& node_key, ByteSpan packet,
 
 }  // namespace internal
 
-ProcessResult ProcessPacket(const SecretKey& node_key, ByteSpan packet) noexcept {
-  return internal::ProcessPacketTraced(node_key, packet, nullptr);
+ProcessResult ProcessPacket(const SecretKey& node_key, ByteSpan packet,
+                            ReplayGuard* replay) noexcept {
+  try {
+    return internal::ProcessPacketTraced(node_key, packet, replay, nullptr);
+  } catch (const std::bad_alloc&) {
+    return Drop{DropReason::kOutOfMemory};
+  }
 }
 
 std::string_view DropReasonName(DropReason reason) {
@@ -103,6 +112,8 @@ std::string_view DropReasonName(DropReason reason) {
     case DropReason::kBadLength: return "bad_length";
     case DropReason::kInvalidPoint: return "invalid_point";
     case DropReason::kBadMac: return "bad_mac";
+    case DropReason::kReplay: return "replay";
+    case DropReason::kOutOfMemory: return "out_of_memory";
     case DropReason::kMalformedCommand: return "malformed_command";
     case DropReason::kPayloadCorrupt: return "payload_corrupt";
   }

@@ -12,7 +12,8 @@ struct HopTrace {
   Bytes shared_secret, header_key, mac_key, payload_key, blinding, replay_tag;
 };
 
-ProcessResult ProcessPacketTraced(const SecretKey& node_key, ByteSpan packet,
-                                  HopTrace* trace) noexcept;
+// May throw std::bad_alloc; ProcessPacket turns that into a drop.
+ProcessResult ProcessPacketTraced(const SecretKey& node_key, ByteSpan packet, ReplayGuard* replay,
+                                  HopTrace* trace);
 
 }  // namespace sotto::sphinx::internal

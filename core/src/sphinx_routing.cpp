@@ -64,6 +64,7 @@ std::optional<DecodedSlot> DecodeSlot(ConstSlot in) {
   const std::uint32_t delay = GetU32(in.data() + kOffDelay);
   switch (in[kOffCommand]) {
     case kCmdRelay:
+      if (delay > kMaxDelayMs) return std::nullopt;
       return DecodedSlot{RelayCommand{Get<NodeId>(in, kOffAddress), delay},
                          Get<std::array<std::uint8_t, kMacSize>>(in, kOffMac)};
     case kCmdDeliver:

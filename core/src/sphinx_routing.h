@@ -28,7 +28,8 @@ struct DecodedSlot {
   RoutingCommand command;
   std::array<std::uint8_t, kMacSize> next_mac{};  // meaningful for Relay only
 };
-// nullopt for an unknown command type, non-zero reserved bytes, or a delay on a final hop.
+// nullopt for an unknown command type, non-zero reserved bytes, a delay on a final hop, or a
+// relay delay above kMaxDelayMs.
 std::optional<DecodedSlot> DecodeSlot(ConstSlot in);
 
 }  // namespace sotto::sphinx::internal

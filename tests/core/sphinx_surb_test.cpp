@@ -2,6 +2,8 @@
 // like forward packets at every mix.
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <sodium.h>
+
 #include <bit>
 
 #include "sotto/core/sphinx.h"
@@ -53,11 +55,14 @@ TEST_CASE("a reply through a SURB reaches its creator for every path length", "[
     auto surb = sx::Surb::Parse(wire);
     REQUIRE(surb.ok());
     const std::string reply = "réponse 🙂 ответ " + std::to_string(n);
-    auto packet = sx::CreateReplyPacket(surb.value(), Text(reply));
+    const sx::NodeId first_hop = surb->first_hop;
+    auto packet = sx::CreateReplyPacket(std::move(surb.value()), Text(reply));
     REQUIRE(packet.ok());
     CHECK(packet->size() == sx::kPacketSize);
+    // The SURB was consumed: its key is wiped from the replier's copy.
+    CHECK(sodium_is_zero(surb->payload_key.data(), sx::kSurbKeySize) == 1);
     std::vector<Bytes> seen;
-    auto result = Carry(nodes, surb->first_hop, packet.value(), seen);
+    auto result = Carry(nodes, first_hop, packet.value(), seen);
     CHECK(seen.size() == n);
     auto* delivered = std::get_if<sx::SurbDeliver>(&result);
     REQUIRE(delivered != nullptr);
@@ -92,7 +97,7 @@ TEST_CASE("reply packets are indistinguishable from forward packets at every mix
     const auto path = PathOver(nodes, n);
     auto forward = sx::CreateForwardPacket(path, kAliceMailbox, Text("a forward message")).value();
     auto made = sx::CreateSurb(path, kAliceMailbox).value();
-    auto reply = sx::CreateReplyPacket(made.surb, Text("a reply message")).value();
+    auto reply = sx::CreateReplyPacket(std::move(made.surb), Text("a reply message")).value();
     std::vector<Bytes> fseen, rseen;
     Carry(nodes, path[0].id, forward, fseen);
     Carry(nodes, path[0].id, reply, rseen);
@@ -123,22 +128,25 @@ TEST_CASE("a tampered reply or the wrong keys are detected by the creator", "[sp
   const auto nodes = MakeNodes(3, 14);
   auto made = sx::CreateSurb(PathOver(nodes, 3), kAliceMailbox).value();
   auto other = sx::CreateSurb(PathOver(nodes, 3), kAliceMailbox).value();
-  Bytes packet = sx::CreateReplyPacket(made.surb, Text("secret plan")).value();
+  const sx::NodeId first_hop = made.surb.first_hop;
+  const Bytes good = sx::CreateReplyPacket(std::move(made.surb), Text("secret plan")).value();
+  Bytes packet = good;
   packet[sx::kHeaderSize + 3] ^= 0x01;
   std::vector<Bytes> seen;
-  auto result = Carry(nodes, made.surb.first_hop, packet, seen);
+  auto result = Carry(nodes, first_hop, packet, seen);
   REQUIRE(std::holds_alternative<sx::SurbDeliver>(result));
   auto opened = sx::OpenReply(made.keys, std::get<sx::SurbDeliver>(result).payload);
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.status().code() == sotto::Status::Code::kCorruption);
 
-  Bytes good = sx::CreateReplyPacket(made.surb, Text("secret plan")).value();
   seen.clear();
-  auto ok = Carry(nodes, made.surb.first_hop, good, seen);
+  auto ok = Carry(nodes, first_hop, good, seen);
   REQUIRE(std::holds_alternative<sx::SurbDeliver>(ok));
   CHECK_FALSE(sx::OpenReply(other.keys, std::get<sx::SurbDeliver>(ok).payload).ok());
   CHECK(sx::OpenReply(made.keys, std::get<sx::SurbDeliver>(ok).payload).ok());
   CHECK_FALSE(sx::OpenReply(made.keys, Bytes(10)).ok());
+  sx::SurbKeys empty;
+  CHECK_FALSE(sx::OpenReply(empty, std::get<sx::SurbDeliver>(ok).payload).ok());
 }
 
 TEST_CASE("malformed SURBs are refused", "[sphinx][surb]") {
@@ -146,7 +154,7 @@ TEST_CASE("malformed SURBs are refused", "[sphinx][surb]") {
   CHECK_FALSE(sx::Surb::Parse(Bytes(sx::kSurbSize + 1)).ok());
   sx::Surb bad;
   bad.header = Bytes(10);
-  auto r = sx::CreateReplyPacket(bad, Text("x"));
+  auto r = sx::CreateReplyPacket(std::move(bad), Text("x"));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == sotto::Status::Code::kInvalidArgument);
 }

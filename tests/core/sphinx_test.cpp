@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <bit>
+#include <set>
 
 #include "sotto/core/sphinx.h"
 #include "sphinx_kdf.h"
@@ -161,7 +162,7 @@ TEST_CASE("a flipped payload bit is detected at the destination and garbles ever
   // not in one bit, which is what a stream cipher would give (a tagging attack).
   REQUIRE(tampered_seen.size() == 3);
   sx::internal::HopTrace trace;
-  (void)sx::internal::ProcessPacketTraced(nodes[2].keys.secret_key, clean_seen[2], &trace);
+  (void)sx::internal::ProcessPacketTraced(nodes[2].keys.secret_key, clean_seen[2], nullptr, &trace);
   sotto::LionessKey key(std::span<const std::uint8_t, sotto::kLionessKeySize>(trace.payload_key));
   Bytes clean_body(clean_seen[2].begin() + sx::kHeaderSize, clean_seen[2].end());
   Bytes bad_body(tampered_seen[2].begin() + sx::kHeaderSize, tampered_seen[2].end());
@@ -299,7 +300,7 @@ TEST_CASE("the routing information the last hop sees is pseudo-random, never zer
          sx::CreateForwardPacket(path, kMailbox, Text("x")).value(), &seen);
     const Bytes& last = seen.back();
     sx::internal::HopTrace trace;
-    (void)sx::internal::ProcessPacketTraced(nodes[n - 1].keys.secret_key, last, &trace);
+    (void)sx::internal::ProcessPacketTraced(nodes[n - 1].keys.secret_key, last, nullptr, &trace);
     sx::internal::Key32 header_key(std::span<const std::uint8_t, 32>(trace.header_key));
     Bytes b(last.begin() + sx::kGroupElementSize,
             last.begin() + sx::kGroupElementSize + sx::kRoutingInfoSize);
@@ -313,4 +314,91 @@ TEST_CASE("the routing information the last hop sees is pseudo-random, never zer
     CHECK(ones > rest.size() * 8 * 40 / 100);
     CHECK(ones < rest.size() * 8 * 60 / 100);
   }
+}
+
+TEST_CASE("alpha plus a small-order point (same shared secret) is dropped", "[sphinx][security]") {
+  const auto nodes = MakeNodes(3);
+  auto packet = sx::CreateForwardPacket(PathOver(nodes, 3), kMailbox, Text("x")).value();
+  std::array<std::uint8_t, 32> alpha{};
+  std::copy_n(packet.begin(), 32, alpha.begin());
+  const auto twisted = InvertModP(alpha);
+  REQUIRE(twisted != alpha);
+  // The attack is real at the DH level: both encodings give the node the same shared secret...
+  std::array<std::uint8_t, 32> s1{}, s2{};
+  REQUIRE(sx::internal::X25519(s1, nodes[0].keys.secret_key.Bytes(), alpha));
+  REQUIRE(sx::internal::X25519(s2, nodes[0].keys.secret_key.Bytes(), twisted));
+  CHECK(s1 == s2);
+  // ...so only the MAC over alpha ‖ beta catches the modified packet.
+  Bytes modified = packet;
+  std::copy(twisted.begin(), twisted.end(), modified.begin());
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, modified)) == sx::DropReason::kBadMac);
+}
+
+namespace {
+
+// An in-memory replay cache, as a mix would keep one (the real one is in RocksDB).
+class SetGuard final : public sx::ReplayGuard {
+ public:
+  bool CheckAndRecord(const sx::ReplayTag& tag) noexcept override { return seen.insert(tag).second; }
+  std::set<sx::ReplayTag> seen;
+};
+
+}  // namespace
+
+TEST_CASE("a replay guard drops replays right after the MAC check", "[sphinx][security]") {
+  const auto nodes = MakeNodes(3);
+  const auto path = PathOver(nodes, 3);
+  auto packet = sx::CreateForwardPacket(path, kMailbox, Text("once")).value();
+  SetGuard guard;
+  auto first = sx::ProcessPacket(nodes[0].keys.secret_key, packet, &guard);
+  REQUIRE(std::holds_alternative<sx::Forward>(first));
+  CHECK(guard.seen.count(std::get<sx::Forward>(first).replay_tag) == 1);
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, packet, &guard)) ==
+        sx::DropReason::kReplay);
+  // A copy with a re-randomised payload is the same packet to the replay cache.
+  Bytes altered = packet;
+  altered[sx::kHeaderSize + 5] ^= 0xFF;
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, altered, &guard)) ==
+        sx::DropReason::kReplay);
+  // A packet that fails its MAC is not recorded (an attacker cannot fill the cache with junk).
+  Bytes bad = packet;
+  bad[40] ^= 1;
+  const std::size_t before = guard.seen.size();
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, bad, &guard)) == sx::DropReason::kBadMac);
+  CHECK(guard.seen.size() == before);
+  // At the destination, a packet whose payload was corrupted still uses up its tag, so the
+  // intact original cannot be delivered after it (no oracle on which copy was tampered).
+  SetGuard last_guard;
+  Bytes at_last = packet;
+  for (int i = 0; i < 2; ++i) {
+    at_last = std::get<sx::Forward>(sx::ProcessPacket(nodes[static_cast<std::size_t>(i)].keys.secret_key, at_last)).packet;
+  }
+  Bytes corrupted = at_last;
+  corrupted.back() ^= 1;
+  CHECK(DropOf(sx::ProcessPacket(nodes[2].keys.secret_key, corrupted, &last_guard)) ==
+        sx::DropReason::kPayloadCorrupt);
+  CHECK(DropOf(sx::ProcessPacket(nodes[2].keys.secret_key, at_last, &last_guard)) ==
+        sx::DropReason::kReplay);
+}
+
+TEST_CASE("per-hop delays are bounded", "[sphinx]") {
+  const auto nodes = MakeNodes(3);
+  auto path = PathOver(nodes, 3);
+  path[0].delay_ms = sx::kMaxDelayMs;
+  CHECK(sx::CreateForwardPacket(path, kMailbox, Text("x")).ok());
+  path[1].delay_ms = sx::kMaxDelayMs + 1;
+  auto r = sx::CreateForwardPacket(path, kMailbox, Text("x"));
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("delay of hop 1"));
+  // A relay slot asking for more than the maximum is dropped.
+  std::array<std::uint8_t, sx::kSlotSize> slot{};
+  slot[0] = 0x01;
+  const std::uint32_t too_long = sx::kMaxDelayMs + 1;
+  slot[4] = static_cast<std::uint8_t>(too_long >> 24);
+  slot[5] = static_cast<std::uint8_t>(too_long >> 16);
+  slot[6] = static_cast<std::uint8_t>(too_long >> 8);
+  slot[7] = static_cast<std::uint8_t>(too_long);
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key,
+                                 PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
+        sx::DropReason::kMalformedCommand);
 }

@@ -82,7 +82,7 @@ json Steps(const std::vector<TestNode>& nodes, Bytes packet, sx::ProcessResult& 
   json steps = json::array();
   for (const auto& node : nodes) {
     sx::internal::HopTrace trace;
-    last = sx::internal::ProcessPacketTraced(node.keys.secret_key, packet, &trace);
+    last = sx::internal::ProcessPacketTraced(node.keys.secret_key, packet, nullptr, &trace);
     json step = {{"shared_secret", ToHex(trace.shared_secret)},
                  {"header_key", ToHex(trace.header_key)},
                  {"mac_key", ToHex(trace.mac_key)},
@@ -159,7 +159,8 @@ json SurbCase(std::uint8_t seed) {
   auto made = sx::CreateSurb(path, mailbox, rec);
   if (!made.ok() || rec.draws.size() != 4) std::exit(1);
   const std::string reply = "Reply via SURB: ça marche 👍";
-  auto packet = sx::CreateReplyPacket(made->surb, Text(reply));
+  const Bytes surb_wire = made->surb.Serialize();
+  auto packet = sx::CreateReplyPacket(std::move(made->surb), Text(reply));
   sx::ProcessResult last = sx::Drop{sx::DropReason::kBadLength};
   json steps = Steps(nodes, packet.value(), last);
   auto opened = sx::OpenReply(made->keys, std::get<sx::SurbDeliver>(last).payload);
@@ -174,7 +175,7 @@ json SurbCase(std::uint8_t seed) {
           {"surb_payload_key", ToHex(rec.draws[1])},
           {"ephemeral_secret", ToHex(rec.draws[2])},
           {"padding", ToHex(rec.draws[3])},
-          {"surb", ToHex(made->surb.Serialize())},
+          {"surb", ToHex(surb_wire)},
           {"hop_payload_keys", hop_keys},
           {"reply_message", ToHex(Text(reply))},
           {"reply_packet", ToHex(packet.value())},
@@ -253,6 +254,15 @@ int main() {
     p[31] = 0x7f;
     negative.push_back(Negative("alpha-non-canonical", "alpha = p + 9 (aliases the base point)",
                                 nodes3[0].keys.secret_key, p));
+    p = packet3;
+    std::array<std::uint8_t, 32> alpha{};
+    std::copy_n(p.begin(), 32, alpha.begin());
+    const auto twisted = sx::testing::InvertModP(alpha);
+    std::copy(twisted.begin(), twisted.end(), p.begin());
+    negative.push_back(Negative("alpha-plus-2-torsion",
+                                "alpha replaced by 1/alpha mod p (adds the point of order 2): the "
+                                "same shared secret, caught by the MAC over alpha",
+                                nodes3[0].keys.secret_key, p));
   }
   // Routing slots the public API never produces, each under a valid MAC (a 1-hop header built
   // with ephemeral secret x = 09 00…00 and beta filled with 0x5a after the slot).
@@ -268,6 +278,7 @@ int main() {
         {"command-unknown", "routing command 0x04", 0x04, 0},
         {"reserved-byte-set", "RELAY with reserved byte 2 set", 0x01, 2},
         {"deliver-with-delay", "DELIVER with delay_ms = 1", 0x02, 7},
+        {"relay-delay-too-long", "RELAY with delay_ms = 0x01000000 > 3600000", 0x01, 4},
     };
     for (const auto& c : cases) {
       std::array<std::uint8_t, sx::kSlotSize> slot{};

@@ -37,7 +37,8 @@ using ReplayTag = std::array<std::uint8_t, kReplayTagSize>;
 
 // ---- Routing commands (spec §4) -------------------------------------------------------------
 
-// Forward to the next node after waiting delay_ms (0 = the node's batch policy decides).
+// Forward to the next node after waiting delay_ms (0 = the node's batch policy decides;
+// at most kMaxDelayMs).
 struct RelayCommand {
   NodeId next_hop{};
   std::uint32_t delay_ms = 0;
@@ -58,14 +59,16 @@ using RoutingCommand = std::variant<RelayCommand, DeliverCommand, SurbDeliverCom
 struct PathHop {
   NodeId id{};
   PublicKey routing_key;       // the node's Sphinx public key for the epoch
-  std::uint32_t delay_ms = 0;  // per-hop delay for continuous-time mixing; ignored on last hop
+  std::uint32_t delay_ms = 0;  // per-hop delay for continuous-time mixing (≤ kMaxDelayMs);
+                               // ignored on the last hop
 };
 
 // ---- Forward packets (spec §6) --------------------------------------------------------------
 
 // Builds a packet that travels path[0] → … → path[n-1] and is delivered by path[n-1] into
 // `mailbox`. Send the result to path[0].id. Fails (InvalidArgument) if the path is empty or
-// longer than kMaxHops, the message exceeds kMaxMessageSize, or a routing key is invalid.
+// longer than kMaxHops, a delay exceeds kMaxDelayMs, the message exceeds kMaxMessageSize, or a
+// routing key is invalid.
 Result<Bytes> CreateForwardPacket(std::span<const PathHop> path, const MailboxId& mailbox,
                                   ByteSpan message, Rng& rng = SystemRng());
 
@@ -78,7 +81,9 @@ struct Surb {
   Bytes header;  // kHeaderSize bytes
   Secret<kSurbKeySize> payload_key;
 
-  Bytes Serialize() const;  // kSurbSize bytes: first_hop ‖ header ‖ payload_key
+  // kSurbSize bytes: first_hop ‖ header ‖ payload_key. Holds a key: send it only inside an
+  // end-to-end encrypted message and wipe the buffer after use.
+  Bytes Serialize() const;
   static Result<Surb> Parse(ByteSpan bytes);
 };
 
@@ -99,8 +104,10 @@ struct SurbAndKeys {
 Result<SurbAndKeys> CreateSurb(std::span<const PathHop> path, const MailboxId& mailbox,
                                Rng& rng = SystemRng());
 
-// Used by the replier: a packet of kPacketSize bytes to be sent to surb.first_hop.
-Result<Bytes> CreateReplyPacket(const Surb& surb, ByteSpan message);
+// Used by the replier: a packet of kPacketSize bytes to be sent to surb.first_hop. Consumes
+// the SURB: a second reply through the same header would be linkable to the first (and the
+// first mix's replay cache drops it anyway).
+Result<Bytes> CreateReplyPacket(Surb&& surb, ByteSpan message);
 
 // Used by the SURB creator on the payload of a SurbDeliver: removes every layer and checks the
 // zero block. Fails (Corruption) if the payload was modified anywhere on the way.
@@ -110,10 +117,12 @@ Result<Bytes> OpenReply(const SurbKeys& keys, ByteSpan delivered_payload);
 
 enum class DropReason : std::uint8_t {
   kBadLength,         // not exactly kPacketSize bytes
-  kInvalidPoint,      // alpha is a low-order point (all-zero shared secret)
+  kInvalidPoint,      // alpha is a non-canonical encoding or a low-order point
   kBadMac,            // header MAC mismatch: tampered, or not encrypted to this node's key
-  kMalformedCommand,  // unknown command or reserved bits set
+  kReplay,            // the ReplayGuard has seen this packet's replay tag before
+  kMalformedCommand,  // unknown command, reserved bits set, or a delay out of range
   kPayloadCorrupt,    // final hop: zero block or length field wrong after decryption
+  kOutOfMemory,       // the node could not allocate the output packet
 };
 std::string_view DropReasonName(DropReason reason);
 
@@ -139,9 +148,21 @@ struct Drop {
 };
 using ProcessResult = std::variant<Forward, Deliver, SurbDeliver, Drop>;
 
-// Processes one received packet with the node's routing secret key. Never throws. A mix must
-// check the returned replay tag against its replay cache (and record it) before acting on a
-// Forward/Deliver/SurbDeliver; Drop results carry no tag on purpose.
-ProcessResult ProcessPacket(const SecretKey& node_key, ByteSpan packet) noexcept;
+// A node's replay cache, consulted by ProcessPacket as soon as the header MAC has verified and
+// before any further work (spec §8 step 6).
+class ReplayGuard {
+ public:
+  virtual ~ReplayGuard() = default;
+  // Records `tag` and returns true if it had not been seen; returns false for a replay. An
+  // implementation that cannot tell (storage failure) must return false: dropping is safe.
+  virtual bool CheckAndRecord(const ReplayTag& tag) noexcept = 0;
+};
+
+// Processes one received packet with the node's routing secret key. Never throws. With a
+// `replay` guard, a packet whose tag was seen before is dropped (kReplay) and every packet that
+// passes the MAC check is recorded, whatever happens to it next. Without one (tests, tools) the
+// caller must check the returned replay_tag itself before acting on the result.
+ProcessResult ProcessPacket(const SecretKey& node_key, ByteSpan packet,
+                            ReplayGuard* replay = nullptr) noexcept;
 
 }  // namespace sotto::sphinx

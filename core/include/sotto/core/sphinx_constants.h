@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #ifndef SOTTO_SPHINX_MAX_HOPS
 #define SOTTO_SPHINX_MAX_HOPS 5
@@ -33,6 +34,10 @@ inline constexpr std::size_t kLengthFieldSize = 2;  // big-endian message length
 inline constexpr std::size_t kMaxMessageSize = kPayloadSize - kZeroBlockSize - kLengthFieldSize;
 
 inline constexpr std::size_t kPacketSize = kHeaderSize + kPayloadSize;
+
+// Longest per-hop delay a RELAY command may ask for; longer → the packet is dropped, so a
+// sender cannot make a continuous-time mix hold packets for weeks.
+inline constexpr std::uint32_t kMaxDelayMs = 3'600'000;  // one hour
 
 inline constexpr std::size_t kSurbKeySize = 32;
 inline constexpr std::size_t kSurbSize = kNodeIdSize + kHeaderSize + kSurbKeySize;
