@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
-      fmt::print("usage: sotto-bench-sphinx [--rounds N (default 9)] [--iterations N (default 2000)]\n");
+      fmt::print(
+          "usage: sotto-bench-sphinx [--rounds N (default 9)] [--iterations N (default 2000)]\n");
       return 0;
     } else if (a == "--rounds" && i + 1 < argc) {
       g_rounds = ParseCount(argv[++i], a);
@@ -99,7 +100,8 @@ int main(int argc, char** argv) {
   std::vector<std::uint8_t> payload(sx::kPayloadSize, 7);
   const double symmetric = Measure([&] {
     auto k = in::DeriveHopKeys(shared.Bytes());
-    auto mac = in::HeaderMac(k.mac_key, alpha, sotto::ByteSpan(packet.data() + 32, sx::kRoutingInfoSize));
+    auto mac =
+        in::HeaderMac(k.mac_key, alpha, sotto::ByteSpan(packet.data() + 32, sx::kRoutingInfoSize));
     in::StreamXor(k.header_key, routing);
     sotto::LionessDecrypt(k.payload_key, payload);
     g_sink = static_cast<std::uint8_t>(mac[0] ^ routing[0] ^ payload[0]);

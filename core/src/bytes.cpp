@@ -23,7 +23,8 @@ Result<Bytes> FromHex(std::string_view hex) {
   Bytes out(hex.size() / 2);
   std::size_t written = 0;
   const char* end = nullptr;
-  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, &end) != 0 ||
+  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, &end) !=
+          0 ||
       written != out.size() || end != hex.data() + hex.size()) {
     return Status::InvalidArgument("not a hex string (only 0-9, a-f allowed)");
   }

@@ -10,7 +10,8 @@ namespace sotto {
 
 void InitSodiumOrDie() {
   if (sodium_init() < 0) {
-    std::fputs("sotto: libsodium could not be initialised (no usable randomness source?)\n", stderr);
+    std::fputs("sotto: libsodium could not be initialised (no usable randomness source?)\n",
+               stderr);
     std::abort();
   }
 }

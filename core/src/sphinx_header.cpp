@@ -74,7 +74,7 @@ Result<BuiltHeader> BuildHeader(std::span<const HopSpec> hops, const Key32& ephe
   // §6.1 Shared secrets: alpha_0 = x·G; s_i = (x·b_0·…·b_{i-1})·Y_i; alpha_{i+1} = b_i·alpha_i.
   BuiltHeader out;
   std::vector<HopKeys> keys;
-  std::vector<Key32> blindings;                      // b_0 … b_{n-1}
+  std::vector<Key32> blindings;                         // b_0 … b_{n-1}
   std::vector<std::array<std::uint8_t, 32>> alphas(n);  // alpha_0 … alpha_{n-1}
   crypto_scalarmult_base(alphas[0].data(), ephemeral_secret.data());
   const auto unusable = [](std::size_t i) {

@@ -17,7 +17,7 @@ struct HopSpec {
 };
 
 struct BuiltHeader {
-  Bytes header;                      // kHeaderSize bytes
+  Bytes header;                       // kHeaderSize bytes
   std::vector<Key32> shared_secrets;  // s_0 … s_{n-1}, as the sender computed them
 };
 

@@ -10,7 +10,8 @@
 namespace sotto::sphinx::internal {
 
 void Kdf(Span32 key, std::string_view label, std::span<std::uint8_t> out) {
-  SOTTO_CHECK(out.size() >= crypto_generichash_BYTES_MIN && out.size() <= crypto_generichash_BYTES_MAX);
+  SOTTO_CHECK(out.size() >= crypto_generichash_BYTES_MIN &&
+              out.size() <= crypto_generichash_BYTES_MAX);
   SOTTO_CHECK(kKdfPrefix.size() + label.size() <= 64);
   std::array<std::uint8_t, 64> message{};
   std::size_t len = 0;

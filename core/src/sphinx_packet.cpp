@@ -96,8 +96,9 @@ Result<Bytes> OpenReply(const SurbKeys& keys, ByteSpan delivered_payload) {
   auto message = internal::DecodeBody(body);
   sodium_memzero(body.data(), body.size());
   if (!message) {
-    return Status::Corruption("reply payload failed its integrity check (modified in transit, "
-                              "or opened with the wrong SURB keys)");
+    return Status::Corruption(
+        "reply payload failed its integrity check (modified in transit, "
+        "or opened with the wrong SURB keys)");
   }
   return std::move(*message);
 }

@@ -50,8 +50,8 @@ ProcessResult ProcessPacketTraced(const SecretKey& node_key, ByteSpan packet, Re
   }
   HopKeys keys = DeriveHopKeys(shared.Bytes());
   if (trace != nullptr) {
-    *trace = HopTrace{Copy(shared.Bytes()),      Copy(keys.header_key.Bytes()),
-                      Copy(keys.mac_key.Bytes()), Copy(keys.payload_key.Bytes()),
+    *trace = HopTrace{Copy(shared.Bytes()),        Copy(keys.header_key.Bytes()),
+                      Copy(keys.mac_key.Bytes()),  Copy(keys.payload_key.Bytes()),
                       Copy(keys.blinding.Bytes()), Copy(keys.replay_tag)};
   }
 
@@ -77,8 +77,7 @@ ProcessResult ProcessPacketTraced(const SecretKey& node_key, ByteSpan packet, Re
   if (const auto* relay = std::get_if<RelayCommand>(&slot->command)) {
     Forward out{relay->next_hop, relay->delay_ms, Bytes(kPacketSize), keys.replay_tag};
     // alpha' = b·alpha (cannot be zero when s was not, but a drop is the safe answer anyway).
-    if (!X25519(std::span<std::uint8_t, 32>(out.packet.data(), 32), keys.blinding.Bytes(),
-                alpha)) {
+    if (!X25519(std::span<std::uint8_t, 32>(out.packet.data(), 32), keys.blinding.Bytes(), alpha)) {
       return Drop{DropReason::kInvalidPoint};
     }
     std::copy(b.begin() + kSlotSize, b.end(), out.packet.begin() + kBetaOffset);
@@ -109,13 +108,20 @@ ProcessResult ProcessPacket(const SecretKey& node_key, ByteSpan packet,
 
 std::string_view DropReasonName(DropReason reason) {
   switch (reason) {
-    case DropReason::kBadLength: return "bad_length";
-    case DropReason::kInvalidPoint: return "invalid_point";
-    case DropReason::kBadMac: return "bad_mac";
-    case DropReason::kReplay: return "replay";
-    case DropReason::kOutOfMemory: return "out_of_memory";
-    case DropReason::kMalformedCommand: return "malformed_command";
-    case DropReason::kPayloadCorrupt: return "payload_corrupt";
+    case DropReason::kBadLength:
+      return "bad_length";
+    case DropReason::kInvalidPoint:
+      return "invalid_point";
+    case DropReason::kBadMac:
+      return "bad_mac";
+    case DropReason::kReplay:
+      return "replay";
+    case DropReason::kOutOfMemory:
+      return "out_of_memory";
+    case DropReason::kMalformedCommand:
+      return "malformed_command";
+    case DropReason::kPayloadCorrupt:
+      return "payload_corrupt";
   }
   return "unknown";
 }

@@ -72,9 +72,8 @@ std::optional<DecodedSlot> DecodeSlot(ConstSlot in) {
       return DecodedSlot{DeliverCommand{Get<MailboxId>(in, kOffAddress)}, {}};
     case kCmdSurbDeliver:
       if (delay != 0) return std::nullopt;
-      return DecodedSlot{SurbDeliverCommand{Get<MailboxId>(in, kOffAddress),
-                                            Get<SurbId>(in, kOffMac)},
-                         {}};
+      return DecodedSlot{
+          SurbDeliverCommand{Get<MailboxId>(in, kOffAddress), Get<SurbId>(in, kOffMac)}, {}};
     default:
       return std::nullopt;
   }

@@ -34,7 +34,9 @@ struct Node {
 // A mix's replay cache, in memory for the demo (the daemon keeps it in RocksDB).
 class MemoryReplayCache final : public sx::ReplayGuard {
  public:
-  bool CheckAndRecord(const sx::ReplayTag& tag) noexcept override { return seen_.insert(tag).second; }
+  bool CheckAndRecord(const sx::ReplayTag& tag) noexcept override {
+    return seen_.insert(tag).second;
+  }
 
  private:
   std::set<sx::ReplayTag> seen_;
@@ -72,8 +74,9 @@ sx::ProcessResult Walk(const std::vector<Node>& nodes, sx::NodeId at, sotto::Byt
         fmt::print("      learns: the previous hop, and: relay to {} (delay {} ms)\n",
                    NameOf(nodes, fwd->next_hop), fwd->delay_ms);
         fmt::print("      replay tag {} (kept in its replay cache)\n", Short(fwd->replay_tag));
-        fmt::print("      cannot learn: the sender, the destination, the message, or how many\n"
-                   "      hops come before or after it\n");
+        fmt::print(
+            "      cannot learn: the sender, the destination, the message, or how many\n"
+            "      hops come before or after it\n");
       }
       at = fwd->next_hop;
       packet = std::move(fwd->packet);
@@ -110,7 +113,8 @@ int main(int argc, char** argv) {
              sx::kMaxHops, sx::kPacketSize, sx::kHeaderSize, sx::kPayloadSize);
   fmt::print("Alice sends \"{}\" to Bob's mailbox via mix-1 → mix-2 → mix-3.\n", message);
   auto packet = sx::CreateForwardPacket(
-      path, bob, sotto::ByteSpan(reinterpret_cast<const std::uint8_t*>(message.data()), message.size()));
+      path, bob,
+      sotto::ByteSpan(reinterpret_cast<const std::uint8_t*>(message.data()), message.size()));
   if (!packet.ok()) {
     fmt::print(stderr, "error: {}\n", packet.status().ToString());
     return 1;
@@ -123,18 +127,20 @@ int main(int argc, char** argv) {
   }
   fmt::print("      learns: deliver to mailbox \"{}\", payload integrity verified\n",
              std::string(reinterpret_cast<const char*>(delivered->mailbox.data())));
-  fmt::print("      message ({} bytes, still end-to-end encrypted once the client lands): \"{}\"\n\n",
-             delivered->message.size(),
-             std::string(delivered->message.begin(), delivered->message.end()));
+  fmt::print(
+      "      message ({} bytes, still end-to-end encrypted once the client lands): \"{}\"\n\n",
+      delivered->message.size(), std::string(delivered->message.begin(), delivered->message.end()));
 
-  fmt::print("Bob replies through a SURB Alice put in her message (he never learns her address).\n");
+  fmt::print(
+      "Bob replies through a SURB Alice put in her message (he never learns her address).\n");
   const sx::MailboxId alice = IdFromName("alice's mailbox");
   std::vector<sx::PathHop> back(path.rbegin(), path.rend());
   auto surb = sx::CreateSurb(back, alice);
   const std::string reply = "6 works. ¡Hasta luego! 👋";
   const sx::NodeId reply_first_hop = surb->surb.first_hop;
   auto reply_packet = sx::CreateReplyPacket(
-      std::move(surb->surb), sotto::ByteSpan(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()));
+      std::move(surb->surb),
+      sotto::ByteSpan(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()));
   fmt::print("  the reply packet is {} bytes too — mixes cannot tell it from a forward packet\n",
              reply_packet->size());
   auto reply_result = Walk(nodes, reply_first_hop, reply_packet.value(), false);

@@ -1,9 +1,10 @@
 // Lioness: round trip, and the wide-block property Sphinx needs against tagging attacks.
-#include <catch2/catch.hpp>
+#include "sotto/core/lioness.h"
+
 #include <bit>
+#include <catch2/catch.hpp>
 #include <vector>
 
-#include "sotto/core/lioness.h"
 #include "sotto/core/random.h"
 
 using sotto::LionessKey;
@@ -19,7 +20,8 @@ LionessKey KeyFrom(std::uint8_t seed) {
 
 std::size_t BitsDiffering(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) n += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(a[i] ^ b[i])));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    n += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(a[i] ^ b[i])));
   return n;
 }
 

@@ -1,4 +1,6 @@
 // Secret types: move-only, wiped, constant-time comparison, never printed; randomness sources.
+#include "sotto/core/secret.h"
+
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
@@ -7,7 +9,6 @@
 
 #include "sotto/core/keys.h"
 #include "sotto/core/random.h"
-#include "sotto/core/secret.h"
 
 using sotto::LockedSecret;
 using sotto::Secret;
@@ -20,7 +21,9 @@ static_assert(!std::is_copy_assignable_v<LockedSecret<32>>);
 
 namespace {
 template <class T>
-concept HasEquality = requires(const T& a, const T& b) { a == b; };
+concept HasEquality = requires(const T& a, const T& b) {
+  a == b;
+};
 }  // namespace
 static_assert(!HasEquality<Secret<32>>, "secrets must only be compared with CtEqual");
 static_assert(!HasEquality<LockedSecret<32>>, "secrets must only be compared with CtEqual");

@@ -1,10 +1,10 @@
 // SURBs: reply round trips, the replier learns nothing of the path, and reply packets look
 // like forward packets at every mix.
-#include <catch2/catch.hpp>
-#include <algorithm>
 #include <sodium.h>
 
+#include <algorithm>
 #include <bit>
+#include <catch2/catch.hpp>
 
 #include "sotto/core/sphinx.h"
 #include "sphinx_testutil.h"
@@ -124,7 +124,8 @@ TEST_CASE("reply packets are indistinguishable from forward packets at every mix
   }
 }
 
-TEST_CASE("a tampered reply or the wrong keys are detected by the creator", "[sphinx][surb][security]") {
+TEST_CASE("a tampered reply or the wrong keys are detected by the creator",
+          "[sphinx][surb][security]") {
   const auto nodes = MakeNodes(3, 14);
   auto made = sx::CreateSurb(PathOver(nodes, 3), kAliceMailbox).value();
   auto other = sx::CreateSurb(PathOver(nodes, 3), kAliceMailbox).value();

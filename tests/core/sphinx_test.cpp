@@ -1,11 +1,12 @@
 // Sphinx forward packets: round trips, constant size, tamper and replay properties, and hostile
 // input at a node. Each test fails if the property it names breaks.
-#include <catch2/catch.hpp>
+#include "sotto/core/sphinx.h"
+
 #include <algorithm>
 #include <bit>
+#include <catch2/catch.hpp>
 #include <set>
 
-#include "sotto/core/sphinx.h"
 #include "sphinx_kdf.h"
 #include "sphinx_process.h"
 #include "sphinx_testutil.h"
@@ -24,7 +25,8 @@ const sx::MailboxId kMailbox = [] {
 
 // Carries `packet` along the path; returns the final result and every intermediate packet.
 sx::ProcessResult Walk(const std::vector<TestNode>& nodes, sx::NodeId at, Bytes packet,
-                       std::vector<Bytes>* seen = nullptr, std::vector<sx::Forward>* hops = nullptr) {
+                       std::vector<Bytes>* seen = nullptr,
+                       std::vector<sx::Forward>* hops = nullptr) {
   for (std::size_t guard = 0; guard < sx::kMaxHops + 1; ++guard) {
     if (seen) seen->push_back(packet);
     auto result = sx::ProcessPacket(NodeById(nodes, at).keys.secret_key, packet);
@@ -170,7 +172,8 @@ TEST_CASE("a flipped payload bit is detected at the destination and garbles ever
   sotto::LionessDecrypt(key, bad_body);
   std::size_t bits = 0;
   for (std::size_t i = 0; i < clean_body.size(); ++i) {
-    bits += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(clean_body[i] ^ bad_body[i])));
+    bits +=
+        static_cast<std::size_t>(std::popcount(static_cast<unsigned>(clean_body[i] ^ bad_body[i])));
   }
   CHECK(bits > sx::kPayloadSize * 8 * 45 / 100);
   CHECK(bits < sx::kPayloadSize * 8 * 55 / 100);
@@ -249,7 +252,8 @@ TEST_CASE("packets of the wrong length are dropped", "[sphinx][security]") {
   CHECK(DropOf(sx::ProcessPacket(key, longer)) == sx::DropReason::kBadLength);
 }
 
-TEST_CASE("random bytes of the right size never crash a node and are dropped", "[sphinx][security]") {
+TEST_CASE("random bytes of the right size never crash a node and are dropped",
+          "[sphinx][security]") {
   const auto nodes = MakeNodes(1);
   auto rng = sotto::DeterministicRng::FromByte(0x99);
   Bytes junk(sx::kPacketSize);
@@ -264,27 +268,31 @@ TEST_CASE("malformed routing commands are dropped after the MAC check", "[sphinx
   const auto nodes = MakeNodes(1);
   std::array<std::uint8_t, sx::kSlotSize> slot{};
   slot[0] = 0x09;  // unknown command
-  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key,
+                                 PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
         sx::DropReason::kMalformedCommand);
   slot = {};
   slot[0] = 0x00;  // zero is not a command
-  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key,
+                                 PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
         sx::DropReason::kMalformedCommand);
   slot = {};
   slot[0] = 0x01;
   slot[2] = 0x01;  // reserved byte set on a relay
-  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key,
+                                 PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
         sx::DropReason::kMalformedCommand);
   slot = {};
   slot[0] = 0x02;
   slot[7] = 0x01;  // a delay on a final hop
-  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key,
+                                 PacketWithRawSlot(nodes[0].keys.public_key, slot))) ==
         sx::DropReason::kMalformedCommand);
   // Sanity: a well-formed relay slot built the same way is forwarded.
   slot = {};
   slot[0] = 0x01;
-  CHECK(std::holds_alternative<sx::Forward>(
-      sx::ProcessPacket(nodes[0].keys.secret_key, PacketWithRawSlot(nodes[0].keys.public_key, slot))));
+  CHECK(std::holds_alternative<sx::Forward>(sx::ProcessPacket(
+      nodes[0].keys.secret_key, PacketWithRawSlot(nodes[0].keys.public_key, slot))));
 }
 
 TEST_CASE("the routing information the last hop sees is pseudo-random, never zero padding",
@@ -296,8 +304,7 @@ TEST_CASE("the routing information the last hop sees is pseudo-random, never zer
     INFO("path length " << n);
     const auto path = PathOver(nodes, n);
     std::vector<Bytes> seen;
-    Walk(nodes, path[0].id,
-         sx::CreateForwardPacket(path, kMailbox, Text("x")).value(), &seen);
+    Walk(nodes, path[0].id, sx::CreateForwardPacket(path, kMailbox, Text("x")).value(), &seen);
     const Bytes& last = seen.back();
     sx::internal::HopTrace trace;
     (void)sx::internal::ProcessPacketTraced(nodes[n - 1].keys.secret_key, last, nullptr, &trace);
@@ -339,7 +346,9 @@ namespace {
 // An in-memory replay cache, as a mix would keep one (the real one is in RocksDB).
 class SetGuard final : public sx::ReplayGuard {
  public:
-  bool CheckAndRecord(const sx::ReplayTag& tag) noexcept override { return seen.insert(tag).second; }
+  bool CheckAndRecord(const sx::ReplayTag& tag) noexcept override {
+    return seen.insert(tag).second;
+  }
   std::set<sx::ReplayTag> seen;
 };
 
@@ -364,14 +373,17 @@ TEST_CASE("a replay guard drops replays right after the MAC check", "[sphinx][se
   Bytes bad = packet;
   bad[40] ^= 1;
   const std::size_t before = guard.seen.size();
-  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, bad, &guard)) == sx::DropReason::kBadMac);
+  CHECK(DropOf(sx::ProcessPacket(nodes[0].keys.secret_key, bad, &guard)) ==
+        sx::DropReason::kBadMac);
   CHECK(guard.seen.size() == before);
   // At the destination, a packet whose payload was corrupted still uses up its tag, so the
   // intact original cannot be delivered after it (no oracle on which copy was tampered).
   SetGuard last_guard;
   Bytes at_last = packet;
   for (int i = 0; i < 2; ++i) {
-    at_last = std::get<sx::Forward>(sx::ProcessPacket(nodes[static_cast<std::size_t>(i)].keys.secret_key, at_last)).packet;
+    at_last = std::get<sx::Forward>(
+                  sx::ProcessPacket(nodes[static_cast<std::size_t>(i)].keys.secret_key, at_last))
+                  .packet;
   }
   Bytes corrupted = at_last;
   corrupted.back() ^= 1;

@@ -2,10 +2,10 @@
 // carries a packet hop by hop.
 #pragma once
 
+#include <sodium.h>
+
 #include <string>
 #include <vector>
-
-#include <sodium.h>
 
 #include "sotto/core/random.h"
 #include "sotto/core/sphinx.h"
@@ -146,7 +146,8 @@ inline std::array<std::uint8_t, 32> InvertModP(const std::array<std::uint8_t, 32
     if (set) result = mul(result, u);
   }
   std::array<std::uint8_t, 32> out{};
-  for (std::size_t i = 0; i < 32; ++i) out[i] = static_cast<std::uint8_t>(result[i / 4] >> (8 * (i % 4)));
+  for (std::size_t i = 0; i < 32; ++i)
+    out[i] = static_cast<std::uint8_t>(result[i / 4] >> (8 * (i % 4)));
   return out;
 }
 

@@ -113,8 +113,8 @@ sx::ProcessResult CheckSteps(const std::vector<Hop>& hops, const json& steps, By
 TEST_CASE("Sphinx known-answer vectors", "[sphinx][vectors]") {
   const json v = LoadVectors();
   if (v["parameters"]["max_hops"].get<std::size_t>() != sx::kMaxHops) {
-    WARN("vectors are for r = " << v["parameters"]["max_hops"] << "; this build has r = "
-                                << sx::kMaxHops << ": skipped");
+    WARN("vectors are for r = " << v["parameters"]["max_hops"]
+                                << "; this build has r = " << sx::kMaxHops << ": skipped");
     return;
   }
   CHECK(v["parameters"]["packet_size"].get<std::size_t>() == sx::kPacketSize);
@@ -127,8 +127,8 @@ TEST_CASE("Sphinx known-answer vectors", "[sphinx][vectors]") {
       INFO(c["name"].get<std::string>());
       const auto hops = Hops(c);
       ReplayRng rng({Hex(c["ephemeral_secret"]), Hex(c["padding"])});
-      auto packet = sx::CreateForwardPacket(PathOf(hops), Fixed<32>(c["mailbox"]),
-                                            Hex(c["message"]), rng);
+      auto packet =
+          sx::CreateForwardPacket(PathOf(hops), Fixed<32>(c["mailbox"]), Hex(c["message"]), rng);
       REQUIRE(packet.ok());
       CHECK(rng.Exhausted());
       REQUIRE(ToHex(packet.value()) == c["packet"]);

@@ -1,8 +1,9 @@
 // Status and Result<T>.
+#include "sotto/core/status.h"
+
 #include <catch2/catch.hpp>
 
 #include "sotto/core/bytes.h"
-#include "sotto/core/status.h"
 
 using sotto::Result;
 using sotto::Status;

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "../core/sphinx_testutil.h"
 #include "sotto/core/sodium.h"
 #include "sotto/core/sphinx.h"
-#include "../core/sphinx_testutil.h"
 #include "sphinx_process.h"
 
 namespace sx = sotto::sphinx;
@@ -208,8 +208,8 @@ int main() {
   std::vector<TestNode> nodes3;
   forward.push_back(ForwardCase(1, 0x01, "one hop", nullptr, nullptr));
   forward.push_back(ForwardCase(3, 0x03, "Hello, Bob! 👋 Привет! مرحبا", &packet3, &nodes3));
-  forward.push_back(ForwardCase(sx::kMaxHops, 0x05, std::string(sx::kMaxMessageSize, 'M'), nullptr,
-                                nullptr));
+  forward.push_back(
+      ForwardCase(sx::kMaxHops, 0x05, std::string(sx::kMaxMessageSize, 'M'), nullptr, nullptr));
 
   json negative = json::array();
   Bytes header_flip = packet3;
@@ -225,7 +225,9 @@ int main() {
   {
     Bytes p = packet3;
     for (int i = 0; i < 2; ++i) {
-      p = std::get<sx::Forward>(sx::ProcessPacket(nodes3[static_cast<std::size_t>(i)].keys.secret_key, p)).packet;
+      p = std::get<sx::Forward>(
+              sx::ProcessPacket(nodes3[static_cast<std::size_t>(i)].keys.secret_key, p))
+              .packet;
     }
     p[sx::kHeaderSize + 500] ^= 0x01;
     negative.push_back(Negative("flipped-payload-bit",
@@ -289,23 +291,23 @@ int main() {
     }
   }
   negative.push_back(Negative("short-packet", "forward-3-hop packet missing its last byte",
-                              nodes3[0].keys.secret_key, Bytes(packet3.begin(), packet3.end() - 1)));
+                              nodes3[0].keys.secret_key,
+                              Bytes(packet3.begin(), packet3.end() - 1)));
 
-  json out = {
-      {"description",
-       "Sotto Sphinx known-answer vectors. Format and algorithms: papers/sphinx-spec.md. "
-       "All byte strings are lowercase hex."},
-      {"generated_by", "build/tests/sotto-gen-sphinx-vectors > tests/vectors/sphinx.json"},
-      {"parameters",
-       {{"max_hops", sx::kMaxHops},
-        {"slot_size", sx::kSlotSize},
-        {"header_size", sx::kHeaderSize},
-        {"payload_size", sx::kPayloadSize},
-        {"packet_size", sx::kPacketSize},
-        {"surb_size", sx::kSurbSize}}},
-      {"forward", forward},
-      {"surb", json::array({SurbCase(0x07)})},
-      {"negative", negative}};
+  json out = {{"description",
+               "Sotto Sphinx known-answer vectors. Format and algorithms: papers/sphinx-spec.md. "
+               "All byte strings are lowercase hex."},
+              {"generated_by", "build/tests/sotto-gen-sphinx-vectors > tests/vectors/sphinx.json"},
+              {"parameters",
+               {{"max_hops", sx::kMaxHops},
+                {"slot_size", sx::kSlotSize},
+                {"header_size", sx::kHeaderSize},
+                {"payload_size", sx::kPayloadSize},
+                {"packet_size", sx::kPacketSize},
+                {"surb_size", sx::kSurbSize}}},
+              {"forward", forward},
+              {"surb", json::array({SurbCase(0x07)})},
+              {"negative", negative}};
   std::cout << out.dump(1) << "\n";
   return 0;
 }

@@ -5,11 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define SOTTO_CHECK(cond)                                                               \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "sotto: invariant violated at %s:%d: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                              \
-      std::abort();                                                                     \
-    }                                                                                   \
+#define SOTTO_CHECK(cond)                                                                          \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      std::fprintf(stderr, "sotto: invariant violated at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                                \
+    }                                                                                              \
   } while (0)

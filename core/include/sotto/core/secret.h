@@ -51,7 +51,9 @@ class Secret {
   Secret Clone() const { return Secret(Bytes()); }
   void Wipe() { sodium_memzero(bytes_.data(), N); }
 
-  std::span<const std::uint8_t, N> Bytes() const { return std::span<const std::uint8_t, N>(bytes_); }
+  std::span<const std::uint8_t, N> Bytes() const {
+    return std::span<const std::uint8_t, N>(bytes_);
+  }
   std::span<std::uint8_t, N> MutableBytes() { return std::span<std::uint8_t, N>(bytes_); }
   const std::uint8_t* data() const { return bytes_.data(); }
   std::uint8_t* data() { return bytes_.data(); }
