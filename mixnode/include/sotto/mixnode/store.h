@@ -1,0 +1,85 @@
+// NodeStore: everything a mix or provider keeps on disk, in one RocksDB database.
+//
+//   - the replay cache, one column family per Sphinx key epoch ("replay-<epoch>"), dropped
+//     together with the epoch's key;
+//   - the pool: packets accepted but not yet forwarded, so that a restart (clean or kill -9)
+//     loses none — a packet and its replay tag are written in one atomic batch;
+//   - mailboxes (providers): messages stored until fetched and acknowledged, or expired.
+//
+// Writes go through RocksDB's write-ahead log (not fsync'ed per write: a killed process loses
+// nothing; a power cut may lose the last few milliseconds). All methods return Status/Result;
+// RocksDB errors are turned into IoError/Corruption with the path in the message. Thread-safe
+// (RocksDB is), but the daemon uses it from one thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "sotto/core/bytes.h"
+#include "sotto/core/sphinx.h"
+#include "sotto/core/status.h"
+
+namespace sotto::mixnode {
+
+struct PooledPacket {
+  std::uint64_t id = 0;            // assigned by the store, increasing
+  std::int64_t arrival_us = 0;     // wall-clock microseconds since the Unix epoch
+  std::uint32_t delay_ms = 0;      // the Sphinx per-hop delay
+  sphinx::NodeId next_hop{};
+  Bytes packet;                    // sphinx::kPacketSize bytes
+};
+
+struct MailItem {
+  std::uint64_t id = 0;            // per-mailbox, increasing; the client acknowledges by id
+  std::int64_t received_us = 0;
+  bool is_reply = false;           // a SURB reply (payload still encrypted) rather than a message
+  sphinx::SurbId surb_id{};        // for replies
+  Bytes payload;                   // the message, or the opaque reply payload
+};
+
+class NodeStore {
+ public:
+  // Opens or creates the database in `dir` (created 0700 if missing).
+  static Result<std::unique_ptr<NodeStore>> Open(const std::filesystem::path& dir);
+  virtual ~NodeStore() = default;
+
+  // ---- Replay cache ----
+  // Creates the keyspace for `epoch` if missing (idempotent).
+  virtual Status AddReplayEpoch(std::uint64_t epoch) = 0;
+  // Drops every replay keyspace for epochs < `epoch` (their keys are gone, so are their tags).
+  virtual Status DropReplayEpochsBefore(std::uint64_t epoch) = 0;
+  virtual std::vector<std::uint64_t> ReplayEpochs() const = 0;
+  // True if the tag is recorded for the epoch. An unknown epoch or a read error answers true
+  // ("seen"): failing closed drops the packet rather than risk accepting a replay.
+  virtual bool ReplaySeen(std::uint64_t epoch, const sphinx::ReplayTag& tag) const = 0;
+  // Records a tag without pooling anything (final hops that deliver straight to a mailbox).
+  virtual Status RecordReplay(std::uint64_t epoch, const sphinx::ReplayTag& tag) = 0;
+
+  // ---- Pool ----
+  // Atomically records the replay tag and stores the packet; returns the packet's id.
+  virtual Result<std::uint64_t> Accept(std::uint64_t epoch, const sphinx::ReplayTag& tag,
+                                       PooledPacket packet) = 0;
+  virtual Status RemovePooled(const std::vector<std::uint64_t>& ids) = 0;
+  // Every pooled packet, in id order (on start-up, to resume forwarding).
+  virtual Result<std::vector<PooledPacket>> LoadPool() const = 0;
+
+  // ---- Mailboxes ----
+  // Atomically records the replay tag (if given) and stores the item; returns its id.
+  virtual Result<std::uint64_t> StoreMail(const sphinx::MailboxId& mailbox, MailItem item,
+                                          std::optional<std::pair<std::uint64_t, sphinx::ReplayTag>>
+                                              replay = std::nullopt) = 0;
+  // Up to `max` items, oldest first, without removing them.
+  virtual Result<std::vector<MailItem>> FetchMail(const sphinx::MailboxId& mailbox,
+                                                  std::size_t max) const = 0;
+  // Removes the acknowledged items (unknown ids are ignored).
+  virtual Status AckMail(const sphinx::MailboxId& mailbox,
+                         const std::vector<std::uint64_t>& ids) = 0;
+  // Removes items received before `cutoff_us`; returns how many.
+  virtual Result<std::size_t> ExpireMail(std::int64_t cutoff_us) = 0;
+  virtual Result<std::size_t> MailCount(const sphinx::MailboxId& mailbox) const = 0;
+};
+
+}  // namespace sotto::mixnode

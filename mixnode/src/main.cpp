@@ -1,0 +1,69 @@
+// sotto-mixnode: a Sotto mix node or provider. Thin: parse the configuration, then hand over to
+// MixNode (mix_node.h). `init` creates keys; `run` serves until SIGTERM/SIGINT.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+
+#include "mix_node.h"
+#include "node_config.h"
+#include "node_keys.h"
+#include "sotto/core/bytes.h"
+#include "sotto/core/sodium.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+int Fail(const std::string& message) {
+  std::cerr << "sotto-mixnode: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sotto::InitSodiumOrDie();
+  // Secrets live in this process's memory: never let them reach a core file.
+  struct rlimit no_core {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+
+  auto config = sotto::mixnode::ParseNodeConfig(argc, argv);
+  if (!config.ok()) return Fail(config.status().message());
+  if (config->help) {
+    std::cout << config->help_text;
+    return 0;
+  }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sotto-mixnode"));
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + config->name + "] %v");
+
+  if (config->command == "init") {
+    auto keys = sotto::mixnode::NodeKeys::Init(config->state_dir);
+    if (!keys.ok()) return Fail(keys.status().message());
+    std::cout << "created keys for " << config->name << " in " << config->state_dir.string() << "\n"
+              << "identity key: " << sotto::ToHex(keys->identity().verify_key().bytes) << "\n"
+              << "link key:     " << sotto::ToHex(keys->link().public_key) << "\n"
+              << "add this line to the directory authority's configuration:\n"
+              << "node = " << config->name << ":" << sotto::ToHex(keys->identity().verify_key().bytes)
+              << "\n";
+    return 0;
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto node = sotto::mixnode::MixNode::Create(std::move(config.value()));
+  if (!node.ok()) return Fail(node.status().message());
+  sotto::Status s = node.value()->Run(g_stop);
+  if (!s.ok()) return Fail(s.message());
+  return 0;
+}

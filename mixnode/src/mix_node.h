@@ -1,0 +1,102 @@
+// The sotto-mixnode event loop: one thread, one ROUTER socket for everything that arrives (other
+// nodes' packets and acks; at providers also clients' packets, fetches and acks), one DEALER per
+// next hop, a mixing policy, and the RocksDB store.
+//
+// Packet path (mix_packets.cpp): exact-size frame → Sphinx processing with the epoch keys (a
+// ReplayGuard backed by the store drops replays right after the MAC check) → Forward: tag and
+// packet stored atomically, handed to the policy, acknowledged to the sender; Deliver/SurbDeliver
+// (providers): stored in the mailbox; Drop: counted, logged at debug level, acknowledged (so the
+// sender stops resending), nothing else sent back.
+// Release path (mix_release.cpp): the policy's batch plus dummy packets up to min_batch, shuffled
+// together, sent to the next hops; a packet leaves the store only when the next hop acknowledges
+// it, and is resent until then, so neither a crash nor a restart loses an accepted packet (the
+// next hop's replay cache drops the duplicates).
+// Housekeeping (mix_housekeeping.cpp): epochs, routing-key rotation, descriptors, consensus,
+// metrics file, mail expiry.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "metrics.h"
+#include "node_config.h"
+#include "node_keys.h"
+#include "sotto/core/directory_client.h"
+#include "sotto/core/transport.h"
+#include "sotto/core/wire.h"
+#include "sotto/mixnode/policy.h"
+#include "sotto/mixnode/store.h"
+
+namespace sotto::mixnode {
+
+class MixNode {
+ public:
+  // Loads keys, opens the store, binds the socket. Does not talk to the network yet.
+  static Result<std::unique_ptr<MixNode>> Create(NodeConfig config);
+  ~MixNode();
+
+  // Serves until `stop` becomes true; returns a Status only for fatal errors.
+  Status Run(const std::atomic<bool>& stop);
+  const std::string& bound_endpoint() const { return bound_endpoint_; }
+
+ private:
+  MixNode(NodeConfig config, NodeKeys keys, std::unique_ptr<NodeStore> store);
+
+  // mix_packets.cpp
+  void OnRouterMessage();
+  void HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg);
+  void HandleFetch(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
+                   const wire::FetchMsg& msg);
+  void HandleMailAck(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
+                     const wire::AckMsg& msg);
+  void Reply(const zmq::message_t& routing_id, const wire::Message& msg);
+
+  // mix_release.cpp
+  void ReleaseDue(std::int64_t now_us);
+  void ResendUnacked(std::int64_t now_us);
+  void OnPeerMessage(const sphinx::NodeId& peer, zmq::socket_t& socket);
+  zmq::socket_t* PeerSocket(const sphinx::NodeId& id);
+  std::optional<Bytes> MakeDummy();
+  bool SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const Bytes& packet);
+
+  // mix_housekeeping.cpp
+  void Housekeeping(std::int64_t now_us);
+  void RefreshConsensus(std::int64_t now_unix);
+  void AdoptConsensus(directory::Consensus consensus);
+  void RotateKeys(std::uint64_t current_epoch);
+  void PostDescriptor();
+  const directory::Consensus* CurrentConsensus() const;
+
+  NodeConfig config_;
+  NodeKeys keys_;
+  std::unique_ptr<NodeStore> store_;
+  zmq::context_t context_;
+  std::shared_ptr<transport::AccessPolicy> access_;
+  std::unique_ptr<transport::ZapHandler> zap_;
+  std::optional<zmq::socket_t> router_;
+  std::string bound_endpoint_;
+  std::unique_ptr<directory::DirectoryClient> directory_;
+
+  std::map<std::uint64_t, directory::Consensus> consensus_;  // by epoch
+  std::uint64_t current_epoch_ = 0;
+  std::unique_ptr<MixingPolicy> policy_;
+  PolicyConfig policy_config_;
+  std::map<std::uint64_t, PooledPacket> pool_;                  // accepted, not yet acknowledged
+  std::map<std::uint64_t, std::int64_t> inflight_;              // id → time last sent (µs)
+  std::map<sphinx::NodeId, zmq::socket_t> peers_;
+  Metrics metrics_;
+  bool descriptor_dirty_ = true;
+  std::int64_t last_post_us_ = 0;
+  std::int64_t last_rotate_us_ = 0;
+  std::int64_t last_fetch_us_ = 0;
+  std::int64_t last_metrics_us_ = 0;
+  std::int64_t last_expiry_us_ = 0;
+};
+
+std::int64_t NowUs();
+
+}  // namespace sotto::mixnode

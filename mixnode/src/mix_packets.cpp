@@ -1,0 +1,194 @@
+// What arrives on the node's ROUTER socket: packets (from nodes, and from clients at a provider),
+// mailbox fetches and acknowledgements (providers). Hostile input is expected: every frame is
+// size-checked by wire::Decode before anything else, and every failure is a counted drop.
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "mix_node.h"
+#include "sotto/core/mailbox.h"
+
+namespace sotto::mixnode {
+namespace {
+
+// The replay cache seen by sphinx::ProcessPacket: reads the store, and remembers the tag so the
+// caller can record it atomically with whatever it stores.
+class StoreReplayGuard final : public sphinx::ReplayGuard {
+ public:
+  StoreReplayGuard(const NodeStore& store, std::uint64_t epoch) : store_(store), epoch_(epoch) {}
+  bool CheckAndRecord(const sphinx::ReplayTag& tag) noexcept override {
+    tag_ = tag;
+    return !store_.ReplaySeen(epoch_, tag);
+  }
+  const std::optional<sphinx::ReplayTag>& tag() const { return tag_; }
+
+ private:
+  const NodeStore& store_;
+  std::uint64_t epoch_;
+  std::optional<sphinx::ReplayTag> tag_;
+};
+
+}  // namespace
+
+void MixNode::Reply(const zmq::message_t& routing_id, const wire::Message& msg) {
+  const Bytes bytes = wire::Encode(msg);
+  try {
+    zmq::message_t id(routing_id.data(), routing_id.size());
+    router_->send(id, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    router_->send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    spdlog::debug("reply not sent: {}", e.what());
+  }
+}
+
+void MixNode::OnRouterMessage() {
+  zmq::message_t routing_id, payload;
+  if (!router_->recv(routing_id, zmq::recv_flags::dontwait)) return;
+  if (!routing_id.more()) return;
+  (void)router_->recv(payload, zmq::recv_flags::dontwait);
+  while (payload.more()) {  // a well-behaved peer sends one frame; drain anything else
+    metrics_.Add("frames_dropped", 1, "multipart");
+    (void)router_->recv(payload, zmq::recv_flags::dontwait);
+    return;
+  }
+  auto peer = transport::PeerKey(payload);
+  if (!peer) {
+    metrics_.Add("frames_dropped", 1, "unauthenticated");
+    return;
+  }
+  auto msg = wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(payload.data()), payload.size()));
+  if (!msg.ok()) {
+    metrics_.Add("frames_dropped", 1, "malformed");
+    spdlog::debug("malformed frame dropped: {}", msg.status().message());
+    return;
+  }
+  const bool provider = config_.role == directory::NodeRole::kProvider;
+  if (const auto* p = std::get_if<wire::PacketMsg>(&msg.value())) {
+    HandlePacket(routing_id, *p);
+  } else if (const auto* f = std::get_if<wire::FetchMsg>(&msg.value()); f && provider) {
+    HandleFetch(routing_id, *peer, *f);
+  } else if (const auto* a = std::get_if<wire::AckMsg>(&msg.value()); a && provider) {
+    HandleMailAck(routing_id, *peer, *a);
+  } else {
+    metrics_.Add("frames_dropped", 1, "unexpected_type");
+    Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kMalformed, "unexpected message"});
+  }
+}
+
+void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg) {
+  const std::int64_t start = NowUs();
+  metrics_.Add("packets_received");
+  const bool provider = config_.role == directory::NodeRole::kProvider;
+
+  // Try the keys of the current epoch first, then the neighbours (grace period / early packets).
+  sphinx::ProcessResult result = sphinx::Drop{sphinx::DropReason::kBadMac};
+  std::optional<std::uint64_t> epoch;
+  std::optional<sphinx::ReplayTag> tag;
+  std::vector<std::uint64_t> order = {current_epoch_, current_epoch_ + 1};
+  if (current_epoch_ > 0) order.push_back(current_epoch_ - 1);
+  for (std::uint64_t e : order) {
+    const SecretKey* key = keys_.RoutingKey(e);
+    if (key == nullptr) continue;
+    StoreReplayGuard guard(*store_, e);
+    result = sphinx::ProcessPacket(*key, msg.packet, &guard);
+    const auto* drop = std::get_if<sphinx::Drop>(&result);
+    if (drop && (drop->reason == sphinx::DropReason::kBadMac)) continue;
+    epoch = e;
+    tag = guard.tag();
+    break;
+  }
+
+  Status stored = Status::Ok();
+  if (auto* fwd = std::get_if<sphinx::Forward>(&result)) {
+    PooledPacket p{0, NowUs(), fwd->delay_ms, fwd->next_hop, std::move(fwd->packet)};
+    const auto* c = CurrentConsensus();
+    if (c == nullptr || c->FindNode(p.next_hop) == nullptr) {
+      metrics_.Add("packets_dropped", 1, "unknown_next_hop");
+      stored = store_->RecordReplay(*epoch, fwd->replay_tag);
+    } else {
+      auto id = store_->Accept(*epoch, fwd->replay_tag, p);
+      if (id.ok()) {
+        p.id = id.value();
+        policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
+        pool_.emplace(p.id, std::move(p));
+      }
+      stored = id.status();
+    }
+  } else if (auto* del = std::get_if<sphinx::Deliver>(&result)) {
+    if (!provider) {
+      metrics_.Add("packets_dropped", 1, "deliver_at_mix");
+      stored = store_->RecordReplay(*epoch, del->replay_tag);
+    } else if (sodium_is_zero(del->mailbox.data(), del->mailbox.size())) {
+      metrics_.Add("dummies_received");  // a mix's padding reached the end of its path
+      stored = store_->RecordReplay(*epoch, del->replay_tag);
+    } else {
+      MailItem item{0, NowUs(), false, {}, std::move(del->message)};
+      stored = store_->StoreMail(del->mailbox, std::move(item), std::make_pair(*epoch, del->replay_tag))
+                   .status();
+      metrics_.Add("messages_delivered");
+    }
+  } else if (auto* sd = std::get_if<sphinx::SurbDeliver>(&result)) {
+    if (!provider) {
+      metrics_.Add("packets_dropped", 1, "deliver_at_mix");
+      stored = store_->RecordReplay(*epoch, sd->replay_tag);
+    } else {
+      MailItem item{0, NowUs(), true, sd->surb_id, std::move(sd->payload)};
+      stored = store_->StoreMail(sd->mailbox, std::move(item), std::make_pair(*epoch, sd->replay_tag))
+                   .status();
+      metrics_.Add("messages_delivered");
+    }
+  } else {
+    const auto reason = std::get<sphinx::Drop>(result).reason;
+    metrics_.Add("packets_dropped", 1, std::string(sphinx::DropReasonName(reason)));
+    if (reason == sphinx::DropReason::kReplay) metrics_.Add("replays");
+    spdlog::debug("packet dropped: {}", sphinx::DropReasonName(reason));
+    // A packet that passed its MAC uses up its tag even when dropped later (spec §8 step 6).
+    if (epoch && tag && reason != sphinx::DropReason::kReplay) (void)store_->RecordReplay(*epoch, *tag);
+  }
+  if (!stored.ok()) {
+    // Not stored: do not acknowledge, so the sender keeps the packet and tries again.
+    metrics_.Add("store_errors");
+    spdlog::error("store: {}", stored.message());
+    return;
+  }
+  Reply(routing_id, wire::PacketAckMsg{msg.seq});
+  metrics_.ObserveLatencyUs(static_cast<double>(NowUs() - start));
+}
+
+void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
+                          const wire::FetchMsg& msg) {
+  if (msg.mailbox != MailboxForLinkKey(peer)) {
+    metrics_.Add("fetches_refused");
+    Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kForbidden,
+                                     "that mailbox does not belong to your key"});
+    return;
+  }
+  auto items = store_->FetchMail(msg.mailbox, msg.max_items);
+  if (!items.ok()) {
+    Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kInternal, "mailbox unavailable"});
+    return;
+  }
+  wire::MailMsg out;
+  for (auto& item : items.value()) {
+    out.items.push_back({item.id, item.received_us, item.is_reply, item.surb_id, std::move(item.payload)});
+  }
+  metrics_.Add("fetches");
+  Reply(routing_id, out);
+}
+
+void MixNode::HandleMailAck(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
+                            const wire::AckMsg& msg) {
+  if (msg.mailbox != MailboxForLinkKey(peer)) {
+    metrics_.Add("fetches_refused");
+    Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kForbidden,
+                                     "that mailbox does not belong to your key"});
+    return;
+  }
+  Status s = store_->AckMail(msg.mailbox, msg.ids);
+  if (!s.ok()) {
+    Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kInternal, "mailbox unavailable"});
+    return;
+  }
+  Reply(routing_id, wire::AckedMsg{static_cast<std::uint16_t>(msg.ids.size())});
+}
+
+}  // namespace sotto::mixnode

@@ -1,0 +1,142 @@
+// Releasing batches: the policy's packets plus dummies, shuffled together and sent to the next
+// hops; acknowledgements from the next hops; resending what was not acknowledged.
+#include <spdlog/spdlog.h>
+
+#include "mix_node.h"
+#include "sotto/core/mailbox.h"
+
+namespace sotto::mixnode {
+
+zmq::socket_t* MixNode::PeerSocket(const sphinx::NodeId& id) {
+  auto it = peers_.find(id);
+  if (it != peers_.end()) return &it->second;
+  const auto* c = CurrentConsensus();
+  const auto* node = c ? c->FindNode(id) : nullptr;
+  if (node == nullptr) return nullptr;
+  // The server key comes from the signed consensus: a node with another key cannot be reached.
+  auto s = transport::ConnectClient(context_, keys_.link(), node->link_key, node->address,
+                                    static_cast<std::int64_t>(wire::kPacketMessageSize),
+                                    /*queue_until_connected=*/true);
+  if (!s.ok()) {
+    spdlog::warn("cannot connect to {}: {}", node->name, s.status().message());
+    return nullptr;
+  }
+  return &peers_.emplace(id, std::move(s.value())).first->second;
+}
+
+bool MixNode::SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const Bytes& packet) {
+  zmq::socket_t* socket = PeerSocket(next);
+  if (socket == nullptr) return false;
+  const Bytes frame = wire::Encode(wire::PacketMsg{seq, packet});
+  try {
+    return socket->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+// A dummy: a real Sphinx packet over the rest of this mix's cascade to a random provider,
+// addressed to the dummy mailbox, so it is indistinguishable from real traffic on every link.
+std::optional<Bytes> MixNode::MakeDummy() {
+  const auto* c = CurrentConsensus();
+  if (c == nullptr) return std::nullopt;
+  const sphinx::NodeId me = keys_.identity().verify_key().bytes;
+  std::vector<sphinx::PathHop> path;
+  for (const auto& cascade : c->cascades) {
+    auto pos = std::find(cascade.begin(), cascade.end(), me);
+    if (pos == cascade.end()) continue;
+    for (auto it = pos + 1; it != cascade.end(); ++it) {
+      const auto* node = c->FindNode(*it);
+      auto key = node ? node->RoutingKeyFor(c->epoch) : std::nullopt;
+      if (!key) return std::nullopt;
+      path.push_back({*it, *key, 0});
+    }
+    break;
+  }
+  auto providers = c->Providers();
+  if (providers.empty()) return std::nullopt;
+  const auto* provider = providers[UniformBelow(SystemRng(), providers.size())];
+  auto key = provider->RoutingKeyFor(c->epoch);
+  if (!key) return std::nullopt;
+  path.push_back({provider->id(), *key, 0});
+  auto packet = sphinx::CreateForwardPacket(path, kDummyMailbox, {});
+  if (!packet.ok()) return std::nullopt;
+  // The dummy's first hop is where the packet goes: prefix the next hop id so the caller knows.
+  Bytes out(path.front().id.begin(), path.front().id.end());
+  out.insert(out.end(), packet->begin(), packet->end());
+  return out;
+}
+
+void MixNode::ReleaseDue(std::int64_t now_us) {
+  std::vector<PacketHandle> ids = policy_->Release(now_us);
+  const bool mix = config_.role == directory::NodeRole::kMix;
+  const std::size_t dummies = mix ? policy_->DummiesFor(ids.size()) : 0;
+  if (ids.empty() && dummies == 0) return;
+
+  struct Outgoing {
+    sphinx::NodeId next;
+    std::uint64_t seq;  // pool id; 0 for dummies (never resent)
+    Bytes packet;
+  };
+  std::vector<Outgoing> batch;
+  for (auto id : ids) {
+    auto it = pool_.find(id);
+    if (it == pool_.end()) continue;
+    batch.push_back({it->second.next_hop, id, it->second.packet});
+  }
+  for (std::size_t i = 0; i < dummies; ++i) {
+    auto d = MakeDummy();
+    if (!d) break;
+    sphinx::NodeId next{};
+    std::copy_n(d->begin(), next.size(), next.begin());
+    batch.push_back({next, 0, Bytes(d->begin() + static_cast<std::ptrdiff_t>(next.size()), d->end())});
+    metrics_.Add("dummies_sent");
+  }
+  Shuffle(batch, SystemRng());
+  for (const auto& out : batch) {
+    const bool sent = SendPacket(out.next, out.seq, out.packet);
+    if (out.seq != 0) {
+      inflight_[out.seq] = sent ? now_us : 0;  // 0: resend at the next opportunity
+      if (sent) metrics_.Add("packets_forwarded");
+    } else if (!sent) {
+      metrics_.Add("dummies_unsent");
+    }
+  }
+  metrics_.ObserveBatch(batch.size());
+  spdlog::debug("released a batch of {} ({} dummies)", batch.size(), dummies);
+}
+
+void MixNode::ResendUnacked(std::int64_t now_us) {
+  const std::int64_t after = static_cast<std::int64_t>(config_.resend_after_ms) * 1000;
+  for (auto& [id, sent_at] : inflight_) {
+    if (now_us - sent_at < after && sent_at != 0) continue;
+    auto it = pool_.find(id);
+    if (it == pool_.end()) continue;
+    if (SendPacket(it->second.next_hop, id, it->second.packet)) {
+      metrics_.Add(sent_at != 0 ? "packets_resent" : "packets_forwarded");
+      sent_at = now_us;
+    }
+  }
+}
+
+void MixNode::OnPeerMessage(const sphinx::NodeId& peer, zmq::socket_t& socket) {
+  for (int i = 0; i < 1024; ++i) {
+    zmq::message_t msg;
+    if (!socket.recv(msg, zmq::recv_flags::dontwait)) return;
+    auto decoded = wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(msg.data()), msg.size()));
+    const auto* ack = decoded.ok() ? std::get_if<wire::PacketAckMsg>(&decoded.value()) : nullptr;
+    if (ack == nullptr) {
+      metrics_.Add("frames_dropped", 1, "malformed");
+      continue;
+    }
+    auto it = pool_.find(ack->seq);
+    if (ack->seq == 0 || it == pool_.end() || it->second.next_hop != peer) continue;
+    if (store_->RemovePooled({ack->seq}).ok()) {
+      pool_.erase(it);
+      inflight_.erase(ack->seq);
+      metrics_.Add("packets_acknowledged");
+    }
+  }
+}
+
+}  // namespace sotto::mixnode
