@@ -38,12 +38,15 @@ Authority::~Authority() {
 
 Result<std::unique_ptr<Authority>> Authority::Create(AuthorityConfig config) {
   auto seed = ReadKeyFile(config.state_dir / "signing.key");
-  if (!seed.ok()) return Status::NotFound(seed.status().message() + " (run 'sotto-directory init')");
+  if (!seed.ok())
+    return Status::NotFound(seed.status().message() + " (run 'sotto-directory init')");
   auto link = ReadKeyFile(config.state_dir / "link.key");
   if (!link.ok()) return link.status();
-  std::unique_ptr<Authority> a(new Authority(std::move(config), SigningKey::FromSeed(seed->Bytes()),
-                                             transport::CurveKeyPair::FromSecret(std::move(link.value()))));
-  a->zap_ = std::make_unique<transport::ZapHandler>(a->context_, transport::AccessPolicy::AllowAll());
+  std::unique_ptr<Authority> a(
+      new Authority(std::move(config), SigningKey::FromSeed(seed->Bytes()),
+                    transport::CurveKeyPair::FromSecret(std::move(link.value()))));
+  a->zap_ =
+      std::make_unique<transport::ZapHandler>(a->context_, transport::AccessPolicy::AllowAll());
   auto router = transport::BindServer(a->context_, a->link_, a->config_.listen,
                                       static_cast<std::int64_t>(wire::kMaxControlMessageSize + 1),
                                       &a->bound_endpoint_);
@@ -57,6 +60,7 @@ Result<std::unique_ptr<Authority>> Authority::Create(AuthorityConfig config) {
     if (Status s = EnsurePrivateDirectory(a->config_.state_dir / sub); !s.ok()) return s;
   }
   a->LoadState();
+  a->started_unix_ = NowUnix();
   return a;
 }
 
@@ -64,7 +68,8 @@ void Authority::LoadState() {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(config_.state_dir / "descriptors", ec)) {
     auto text = ReadFile(e.path());
-    auto d = text ? directory::VerifyDescriptor(*text) : Result<directory::NodeDescriptor>(Status::IoError(""));
+    auto d = text ? directory::VerifyDescriptor(*text)
+                  : Result<directory::NodeDescriptor>(Status::IoError(""));
     if (d.ok() && config_.nodes.count(d->name) && config_.nodes.at(d->name) == d->identity) {
       descriptors_[d->name] = d.value();
     }
@@ -72,7 +77,13 @@ void Authority::LoadState() {
   for (const auto& e : fs::directory_iterator(config_.state_dir / "consensus", ec)) {
     auto text = ReadFile(e.path());
     try {
-      if (text) published_[std::stoull(e.path().stem().string())] = *text;
+      const std::uint64_t epoch = std::stoull(e.path().stem().string());
+      auto c = text ? directory::VerifyConsensus(*text, signing_.verify_key(), NowUnix())
+                    : Result<directory::Consensus>(Status::IoError(""));
+      if (c.ok()) {
+        published_[epoch] = *text;
+        published_nodes_[epoch] = c->nodes.size();
+      }
     } catch (...) {
     }
   }
@@ -85,7 +96,8 @@ std::optional<directory::Consensus> Authority::Build(std::uint64_t epoch) const 
   c.epoch = epoch;
   c.epoch_length_s = config_.clock.length_s;
   c.valid_after = config_.clock.StartOf(epoch) - config_.clock.length_s / 2;
-  c.valid_until = config_.clock.EndOf(epoch) + std::min<std::int64_t>(60, config_.clock.length_s / 2);
+  c.valid_until =
+      config_.clock.EndOf(epoch) + std::min<std::int64_t>(60, config_.clock.length_s / 2);
   c.params = config_.params;
   std::map<std::uint32_t, std::vector<const directory::NodeDescriptor*>> layers;
   bool provider = false;
@@ -98,11 +110,13 @@ std::optional<directory::Consensus> Authority::Build(std::uint64_t epoch) const 
     }
   }
   std::size_t cascades = SIZE_MAX;
-  for (std::uint32_t l = 1; l <= config_.cascade_length; ++l) cascades = std::min(cascades, layers[l].size());
+  for (std::uint32_t l = 1; l <= config_.cascade_length; ++l)
+    cascades = std::min(cascades, layers[l].size());
   if (!provider || cascades == 0 || cascades == SIZE_MAX) return std::nullopt;
   for (std::size_t i = 0; i < cascades; ++i) {
     std::vector<sphinx::NodeId> cascade;
-    for (std::uint32_t l = 1; l <= config_.cascade_length; ++l) cascade.push_back(layers[l][i]->id());
+    for (std::uint32_t l = 1; l <= config_.cascade_length; ++l)
+      cascade.push_back(layers[l][i]->id());
     c.cascades.push_back(cascade);
   }
   // Mixes that are not in any cascade (uneven layers) are left out of the document.
@@ -116,17 +130,26 @@ std::optional<directory::Consensus> Authority::Build(std::uint64_t epoch) const 
 }
 
 void Authority::MaybePublish(std::uint64_t epoch, std::int64_t now_unix) {
-  if (published_.count(epoch)) return;
+  // Once published, a consensus is only replaced by one listing more nodes (a late node joined);
+  // nodes and clients refresh theirs periodically.
+  if (published_.count(epoch)) {
+    auto c = Build(epoch);
+    if (!c || c->nodes.size() <= published_nodes_[epoch]) return;
+  }
   const bool everyone = std::all_of(config_.nodes.begin(), config_.nodes.end(), [&](const auto& n) {
     auto it = descriptors_.find(n.first);
     return it != descriptors_.end() && it->second.RoutingKeyFor(epoch).has_value();
   });
-  const bool waited = now_unix >= config_.clock.StartOf(epoch) + config_.publish_wait_s;
+  // Give nodes publish_wait_s after the epoch starts — or after this authority started, so a
+  // fresh network is not published with whoever happened to register first.
+  const bool waited =
+      now_unix >= std::max(config_.clock.StartOf(epoch), started_unix_) + config_.publish_wait_s;
   if (!everyone && !waited) return;
   auto c = Build(epoch);
   if (!c) return;
   std::string doc = directory::SignConsensus(*c, signing_);
-  if (Status s = WriteFileAtomically(config_.state_dir / "consensus" / (std::to_string(epoch) + ".json"), doc);
+  if (Status s = WriteFileAtomically(
+          config_.state_dir / "consensus" / (std::to_string(epoch) + ".json"), doc);
       !s.ok()) {
     spdlog::error("cannot save consensus: {}", s.message());
     return;
@@ -134,6 +157,7 @@ void Authority::MaybePublish(std::uint64_t epoch, std::int64_t now_unix) {
   spdlog::info("published consensus for epoch {}: {} nodes, {} cascades{}", epoch, c->nodes.size(),
                c->cascades.size(), everyone ? "" : " (some approved nodes missing)");
   published_[epoch] = std::move(doc);
+  published_nodes_[epoch] = c->nodes.size();
 }
 
 wire::Message Authority::HandlePost(const std::string& document) {
@@ -143,10 +167,12 @@ wire::Message Authority::HandlePost(const std::string& document) {
   if (approved == config_.nodes.end() || !(approved->second == d->identity)) {
     spdlog::warn("descriptor from unapproved node '{}' refused", d->name);
     return wire::ErrorMsg{wire::ErrorCode::kForbidden,
-                          "node '" + d->name + "' with this identity key is not approved by this "
-                          "authority (add it with --node NAME:KEY)"};
+                          "node '" + d->name +
+                              "' with this identity key is not approved by this "
+                              "authority (add it with --node NAME:KEY)"};
   }
-  if (Status s = WriteFileAtomically(config_.state_dir / "descriptors" / (d->name + ".json"), document);
+  if (Status s =
+          WriteFileAtomically(config_.state_dir / "descriptors" / (d->name + ".json"), document);
       !s.ok()) {
     return wire::ErrorMsg{wire::ErrorCode::kInternal, "authority cannot store descriptors"};
   }
@@ -171,7 +197,8 @@ void Authority::OnMessage() {
   if (!router_->recv(id, zmq::recv_flags::dontwait) || !id.more()) return;
   (void)router_->recv(payload, zmq::recv_flags::dontwait);
   if (payload.more()) return;
-  auto msg = wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(payload.data()), payload.size()));
+  auto msg =
+      wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(payload.data()), payload.size()));
   wire::Message reply = wire::ErrorMsg{wire::ErrorCode::kMalformed, "malformed request"};
   if (msg.ok()) {
     if (const auto* p = std::get_if<wire::PostDescriptorMsg>(&msg.value())) {

@@ -45,6 +45,8 @@ class Authority {
   std::string bound_endpoint_;
   std::map<std::string, directory::NodeDescriptor> descriptors_;  // by name
   std::map<std::uint64_t, std::string> published_;                // epoch → signed document
+  std::map<std::uint64_t, std::size_t> published_nodes_;          // epoch → nodes listed
+  std::int64_t started_unix_ = 0;
 };
 
 }  // namespace sotto::authority

@@ -80,7 +80,8 @@ void MixNode::AdoptConsensus(directory::Consensus consensus) {
       return;
     }
     policy_ = MakePolicy(policy_config_, SystemRng());
-    for (const auto& [id, p] : pool_) policy_->Add(id, p.arrival_us, static_cast<TimeUs>(p.delay_ms) * 1000);
+    for (const auto& [id, p] : pool_)
+      policy_->Add(id, p.arrival_us, static_cast<TimeUs>(p.delay_ms) * 1000);
     spdlog::info("mixing policy {}", policy_config_.Describe());
   }
   // Is this node in the document with its key for the epoch? If not, post again.
@@ -98,10 +99,11 @@ void MixNode::AdoptConsensus(directory::Consensus consensus) {
 
 void MixNode::RefreshConsensus(std::int64_t now_unix) {
   for (std::uint64_t e : {current_epoch_, current_epoch_ + 1}) {
-    if (consensus_.count(e)) continue;
     auto c = directory_->FetchConsensus(e, now_unix, std::chrono::milliseconds(2000));
     if (c.ok()) {
-      AdoptConsensus(std::move(c.value()));
+      auto known = consensus_.find(e);
+      if (known == consensus_.end() || !(known->second == c.value()))
+        AdoptConsensus(std::move(c.value()));
     } else if (e == current_epoch_ && c.status().code() != Status::Code::kNotFound) {
       spdlog::warn("fetching consensus for epoch {}: {}", e, c.status().message());
     }
@@ -111,7 +113,8 @@ void MixNode::RefreshConsensus(std::int64_t now_unix) {
 void MixNode::Housekeeping(std::int64_t now_us) {
   const std::int64_t now_unix = now_us / kSecond;
   const std::uint64_t epoch = config_.authority.clock.EpochAt(now_unix);
-  if (epoch != current_epoch_ || keys_.RoutingEpochs().empty() || now_us - last_rotate_us_ > kSecond) {
+  if (epoch != current_epoch_ || keys_.RoutingEpochs().empty() ||
+      now_us - last_rotate_us_ > kSecond) {
     current_epoch_ = epoch;
     last_rotate_us_ = now_us;
     RotateKeys(epoch);
@@ -120,8 +123,8 @@ void MixNode::Housekeeping(std::int64_t now_us) {
     last_post_us_ = now_us;
     PostDescriptor();
   }
-  if ((!consensus_.count(current_epoch_) || !consensus_.count(current_epoch_ + 1)) &&
-      now_us - last_fetch_us_ > kSecond) {
+  const bool missing = !consensus_.count(current_epoch_) || !consensus_.count(current_epoch_ + 1);
+  if (now_us - last_fetch_us_ > (missing ? 1 : 5) * kSecond) {
     last_fetch_us_ = now_us;
     RefreshConsensus(now_unix);
   }
@@ -130,6 +133,8 @@ void MixNode::Housekeeping(std::int64_t now_us) {
     metrics_.Set("pool_size", static_cast<double>(pool_.size()));
     metrics_.Set("inflight", static_cast<double>(inflight_.size()));
     metrics_.Set("epoch", static_cast<double>(current_epoch_));
+    const auto* c = CurrentConsensus();
+    metrics_.Set("consensus_nodes", c ? static_cast<double>(c->nodes.size()) : 0.0);
     metrics_.Set("zap_rejected", static_cast<double>(access_->rejected()));
     if (Status s = metrics_.WriteFile(config_.metrics_file); !s.ok()) {
       spdlog::warn("metrics file: {}", s.message());
@@ -139,7 +144,8 @@ void MixNode::Housekeeping(std::int64_t now_us) {
     last_expiry_us_ = now_us;
     const auto* c = CurrentConsensus();
     if (c != nullptr) {
-      auto n = store_->ExpireMail(now_us - static_cast<std::int64_t>(c->params.mail_retention_s) * kSecond);
+      auto n = store_->ExpireMail(now_us -
+                                  static_cast<std::int64_t>(c->params.mail_retention_s) * kSecond);
       if (n.ok() && n.value() > 0) metrics_.Add("mail_expired", n.value());
     }
   }

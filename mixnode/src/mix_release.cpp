@@ -2,6 +2,8 @@
 // hops; acknowledgements from the next hops; resending what was not acknowledged.
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "mix_node.h"
 #include "sotto/core/mailbox.h"
 
@@ -89,7 +91,8 @@ void MixNode::ReleaseDue(std::int64_t now_us) {
     if (!d) break;
     sphinx::NodeId next{};
     std::copy_n(d->begin(), next.size(), next.begin());
-    batch.push_back({next, 0, Bytes(d->begin() + static_cast<std::ptrdiff_t>(next.size()), d->end())});
+    batch.push_back(
+        {next, 0, Bytes(d->begin() + static_cast<std::ptrdiff_t>(next.size()), d->end())});
     metrics_.Add("dummies_sent");
   }
   Shuffle(batch, SystemRng());
@@ -108,11 +111,22 @@ void MixNode::ReleaseDue(std::int64_t now_us) {
 
 void MixNode::ResendUnacked(std::int64_t now_us) {
   const std::int64_t after = static_cast<std::int64_t>(config_.resend_after_ms) * 1000;
-  for (auto& [id, sent_at] : inflight_) {
-    if (now_us - sent_at < after && sent_at != 0) continue;
+  std::vector<std::uint64_t> due;
+  std::set<sphinx::NodeId> stale;
+  for (const auto& [id, sent_at] : inflight_) {
+    if (sent_at != 0 && now_us - sent_at < after) continue;
     auto it = pool_.find(id);
     if (it == pool_.end()) continue;
-    if (SendPacket(it->second.next_hop, id, it->second.packet)) {
+    due.push_back(id);
+    // Not acknowledged in time: the link may be dead (e.g. the handshake was refused before the
+    // next hop knew this node). Start a fresh connection rather than queue behind the old one.
+    if (sent_at != 0) stale.insert(it->second.next_hop);
+  }
+  for (const auto& hop : stale) peers_.erase(hop);
+  for (auto id : due) {
+    auto& sent_at = inflight_[id];
+    const auto& p = pool_.at(id);
+    if (SendPacket(p.next_hop, id, p.packet)) {
       metrics_.Add(sent_at != 0 ? "packets_resent" : "packets_forwarded");
       sent_at = now_us;
     }

@@ -23,7 +23,8 @@ class PoolPolicy final : public MixingPolicy {
   }
 
   std::vector<PacketHandle> Release(TimeUs now) override {
-    if (!rounds_.StartRound(now)) return {};
+    last_was_round_ = rounds_.StartRound(now);
+    if (!last_was_round_) return {};
     const std::size_t send = pool_.size() - KeepCount(pool_.size());
     // A uniformly random `send` packets, in random order, move to the front; they leave.
     ShufflePrefix(pool_, send, rng_);
@@ -37,9 +38,10 @@ class PoolPolicy final : public MixingPolicy {
 
   std::size_t PoolSize() const override { return pool_.size(); }
 
-  // Also for an empty round: min_batch dummies hide that nothing left.
+  // Also for an empty round: min_batch dummies hide that nothing left. None after a Release
+  // that was not a round.
   std::size_t DummiesFor(std::size_t released) const override {
-    return PaddingFor(config_.min_batch, released);
+    return last_was_round_ ? PaddingFor(config_.min_batch, released) : 0;
   }
 
   const PolicyConfig& config() const override { return config_; }
@@ -55,6 +57,7 @@ class PoolPolicy final : public MixingPolicy {
   const PolicyConfig config_;
   Rng& rng_;
   PeriodicRounds rounds_;
+  bool last_was_round_ = false;  // whether the latest Release call was a round
   std::vector<PacketHandle> pool_;
 };
 

@@ -22,7 +22,8 @@ class ThresholdTimeoutPolicy final : public MixingPolicy {
 
   std::vector<PacketHandle> Release(TimeUs now) override {
     const std::optional<TimeUs> due = NextWakeup();
-    if (!due || now < *due) return {};
+    last_was_round_ = due && now >= *due;
+    if (!last_was_round_) return {};
     std::vector<PacketHandle> batch = std::exchange(pool_, {});
     full_at_.reset();
     Shuffle(batch, rng_);
@@ -39,9 +40,9 @@ class ThresholdTimeoutPolicy final : public MixingPolicy {
 
   std::size_t PoolSize() const override { return pool_.size(); }
 
-  // A round always releases at least one packet; released == 0 means no round happened.
+  // A round always releases at least one packet; an idle mix pads nothing.
   std::size_t DummiesFor(std::size_t released) const override {
-    return released == 0 ? 0 : PaddingFor(config_.min_batch, released);
+    return last_was_round_ && released > 0 ? PaddingFor(config_.min_batch, released) : 0;
   }
 
   const PolicyConfig& config() const override { return config_; }
@@ -52,6 +53,7 @@ class ThresholdTimeoutPolicy final : public MixingPolicy {
   std::vector<PacketHandle> pool_;  // the current round, in arrival order
   TimeUs round_deadline_ = 0;       // first packet's arrival + timeout (valid if pool non-empty)
   std::optional<TimeUs> full_at_;   // `now` of the Add that reached the threshold, if any
+  bool last_was_round_ = false;     // whether the latest Release call was a round
 };
 
 }  // namespace

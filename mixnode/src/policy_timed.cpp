@@ -20,7 +20,8 @@ class TimedPolicy final : public MixingPolicy {
   }
 
   std::vector<PacketHandle> Release(TimeUs now) override {
-    if (!rounds_.StartRound(now)) return {};
+    last_was_round_ = rounds_.StartRound(now);
+    if (!last_was_round_) return {};
     std::vector<PacketHandle> batch = std::exchange(pool_, {});
     Shuffle(batch, rng_);
     return batch;
@@ -30,9 +31,10 @@ class TimedPolicy final : public MixingPolicy {
 
   std::size_t PoolSize() const override { return pool_.size(); }
 
-  // Also for an empty round: min_batch dummies hide that nothing arrived.
+  // Also for an empty round: min_batch dummies hide that nothing arrived. None after a Release
+  // that was not a round.
   std::size_t DummiesFor(std::size_t released) const override {
-    return PaddingFor(config_.min_batch, released);
+    return last_was_round_ ? PaddingFor(config_.min_batch, released) : 0;
   }
 
   const PolicyConfig& config() const override { return config_; }
@@ -41,6 +43,7 @@ class TimedPolicy final : public MixingPolicy {
   const PolicyConfig config_;
   Rng& rng_;
   PeriodicRounds rounds_;
+  bool last_was_round_ = false;  // whether the latest Release call was a round
   std::vector<PacketHandle> pool_;
 };
 

@@ -12,15 +12,16 @@
 // Every released batch is in uniformly random order (Fisher–Yates with the policy's Rng), so
 // output order reveals nothing about input order.
 //
-// Driving a policy: when the clock reaches NextWakeup(), call Release(now) and send what it
-// returns plus DummiesFor(size) dummies. A Release at or after NextWakeup() is a *round*; a
-// Release before it returns nothing and is not a round (do not pad it). Precisely:
+// Driving a policy: call Release(now) whenever convenient (at least when the clock reaches
+// NextWakeup()) and send what it returns plus DummiesFor(size) dummies. A Release at or after
+// NextWakeup() is a *round*; an earlier Release returns nothing, is not a round, and
+// DummiesFor then returns 0, so calling both on every event-loop turn is safe. Precisely:
 //   - threshold-timeout: the round is due at the `now` of the Add that brought the pool to
 //     `threshold`, or `timeout` after the round's first packet, whichever is earlier, and it
 //     releases every pooled packet (also any added after the threshold was reached). No packet,
-//     no round: an empty mix is silent (NextWakeup() is nullopt) and DummiesFor(0) is 0.
+//     no round: an empty mix is silent (NextWakeup() is nullopt).
 //   - timed and pool: rounds are at every multiple k·period (k ≥ 1) of the caller's clock,
-//     whether or not packets arrived; an empty round still sends min_batch dummies, which is
+//     whether or not packets arrived; an empty round still asks for min_batch dummies, which is
 //     what hides silence. A caller that falls behind gets one round for all the missed ones.
 //   - continuous: a packet is due at now + delay (saturating); all due packets are released
 //     together, in random order. No dummies (DummiesFor is always 0).
@@ -89,9 +90,9 @@ class MixingPolicy {
 
   virtual std::size_t PoolSize() const = 0;
 
-  // Dummy packets to add to a round that released `released` real packets (min_batch padding:
-  // max(0, min_batch - released)); 0 for the continuous-time policy, which sends packets one at a
-  // time and relies on cover traffic. See the rounds described above for released == 0.
+  // Dummy packets to send with the batch the latest Release returned, `released` being its size:
+  // max(0, min_batch - released) if that Release was a round (see above), else 0. Always 0 for
+  // the continuous-time policy, which sends packets one at a time and relies on cover traffic.
   virtual std::size_t DummiesFor(std::size_t released) const = 0;
 
   virtual const PolicyConfig& config() const = 0;

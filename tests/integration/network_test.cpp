@@ -1,0 +1,235 @@
+// The network, end to end, with real processes, real sockets and real RocksDB: delivery across
+// the cascade, mailbox access control, replay protection across restarts, no loss on kill -9,
+// dummies, hostile peers and frames, a forged directory, and epoch rotation under traffic.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "sotto/client_lib/provider_link.h"
+#include "sotto/core/mailbox.h"
+#include "sotto/core/wire.h"
+#include "testnet.h"
+
+using namespace std::chrono_literals;
+namespace sx = sotto::sphinx;
+using sotto::Bytes;
+using sotto::client::ProviderLink;
+using sotto::testing::Testnet;
+
+namespace {
+
+struct Clients {
+  zmq::context_t ctx;
+  sotto::transport::CurveKeyPair alice = sotto::transport::CurveKeyPair::Generate();
+  sotto::transport::CurveKeyPair bob = sotto::transport::CurveKeyPair::Generate();
+  sotto::directory::Consensus consensus;
+  const sotto::directory::NodeDescriptor* pa = nullptr;
+  const sotto::directory::NodeDescriptor* pb = nullptr;
+  std::unique_ptr<ProviderLink> alice_link, bob_link;
+  sx::MailboxId bob_mailbox{};
+
+  explicit Clients(sotto::directory::Consensus c) : consensus(std::move(c)) {
+    for (const auto* p : consensus.Providers()) {
+      if (p->name == "provider-1") pa = p;
+      if (p->name == "provider-2") pb = p;
+    }
+    REQUIRE(pa != nullptr);
+    REQUIRE(pb != nullptr);
+    alice_link = std::make_unique<ProviderLink>(ctx, alice, *pa);
+    bob_link = std::make_unique<ProviderLink>(ctx, bob, *pb);
+    bob_mailbox = sotto::MailboxForLinkKey(bob.public_key);
+  }
+
+  Bytes Packet(const std::string& text) {
+    auto path = sotto::client::BuildPath(consensus, pa->id(), 0, pb->id());
+    REQUIRE(path.ok());
+    auto p = sx::CreateForwardPacket(
+        path.value(), bob_mailbox,
+        sotto::ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    REQUIRE(p.ok());
+    return p.value();
+  }
+
+  // Fetches (and acknowledges) until `count` messages arrived or the timeout passed.
+  std::vector<std::string> Receive(std::size_t count, std::chrono::seconds timeout = 30s) {
+    std::vector<std::string> got;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
+      auto items = bob_link->Fetch(bob_mailbox, 64, 5000ms);
+      if (!items.ok()) {
+        std::this_thread::sleep_for(200ms);
+        continue;
+      }
+      std::vector<std::uint64_t> ids;
+      for (const auto& i : items.value()) {
+        got.emplace_back(i.payload.begin(), i.payload.end());
+        ids.push_back(i.id);
+      }
+      if (!ids.empty())
+        REQUIRE(bob_link->Ack(bob_mailbox, ids, 5000ms).ok());
+      else
+        std::this_thread::sleep_for(150ms);
+    }
+    return got;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a packet crosses the cascade into the right mailbox, which only its owner may read",
+          "[integration]") {
+  Testnet net;
+  Clients c(net.WaitForConsensus());
+  REQUIRE(c.alice_link->SendPacket(c.Packet("hello through three mixes 👋"), 5000ms).ok());
+  auto got = c.Receive(1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0] == "hello through three mixes 👋");
+  // Another client (even with a valid CURVE key) is refused Bob's mailbox.
+  auto eve = sotto::transport::CurveKeyPair::Generate();
+  ProviderLink eve_link(c.ctx, eve, *c.pb);
+  auto stolen = eve_link.Fetch(c.bob_mailbox, 8, 5000ms);
+  REQUIRE_FALSE(stolen.ok());
+  CHECK_THAT(stolen.status().message(), Catch::Contains("does not belong"));
+  // Nothing is left in Alice's mailbox either.
+  ProviderLink alice_at_b(c.ctx, c.alice, *c.pb);
+  auto alice_mail = alice_at_b.Fetch(sotto::MailboxForLinkKey(c.alice.public_key), 8, 5000ms);
+  REQUIRE(alice_mail.ok());
+  CHECK(alice_mail->empty());
+}
+
+TEST_CASE("batches are padded with dummies, which are dropped and counted at the end",
+          "[integration]") {
+  Testnet net;
+  Clients c(net.WaitForConsensus());
+  REQUIRE(c.alice_link->SendPacket(c.Packet("one lonely message"), 5000ms).ok());
+  REQUIRE(c.Receive(1).size() == 1);
+  // mix-1 released a batch of 1 real packet padded to min_batch = 4: 3 dummies, which travel the
+  // rest of the cascade and are counted by a provider.
+  CHECK(net.WaitForMetric("mix-1", "sotto_dummies_sent_total", 3));
+  const auto dummies_at = [&] {
+    return net.Metric("provider-1", "sotto_dummies_received_total") +
+           net.Metric("provider-2", "sotto_dummies_received_total");
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (dummies_at() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  CHECK(dummies_at() >= 3);
+  // No dummy ever lands in a real mailbox.
+  CHECK(c.Receive(1, 2s).empty());
+}
+
+TEST_CASE("a replayed packet is dropped, also after the node restarts", "[integration][security]") {
+  Testnet net;
+  Clients c(net.WaitForConsensus());
+  const Bytes packet = c.Packet("only once");
+  REQUIRE(c.alice_link->SendPacket(packet, 5000ms).ok());
+  REQUIRE(c.Receive(1).size() == 1);
+  REQUIRE(c.alice_link->SendPacket(packet, 5000ms).ok());  // acknowledged, but dropped
+  CHECK(net.WaitForMetric("provider-1", "sotto_replays_total", 1));
+  net.Stop("provider-1");
+  net.Start("provider-1");
+  REQUIRE(net.WaitForMetric("provider-1", "sotto_epoch", 0, 10s));
+  ProviderLink again(c.ctx, c.alice, *c.pa);
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (!again.SendPacket(packet, 2000ms).ok() && std::chrono::steady_clock::now() < deadline) {
+  }
+  CHECK(net.WaitForMetric("provider-1", "sotto_replays_total", 1));
+  CHECK(c.Receive(1, 3s).empty());
+}
+
+TEST_CASE("kill -9 of a mix with packets in its pool loses none of them", "[integration]") {
+  sotto::testing::TestnetOptions options;
+  options.batch_size = 100;         // nothing leaves mix-2 until the timeout...
+  options.batch_timeout_ms = 6000;  // ...which the kill comes before
+  options.min_batch = 0;
+  Testnet net(options);
+  Clients c(net.WaitForConsensus());
+  constexpr int kCount = 8;
+  for (int i = 0; i < kCount; ++i) {
+    REQUIRE(c.alice_link->SendPacket(c.Packet("survivor " + std::to_string(i)), 5000ms).ok());
+  }
+  // Wait until mix-2 has them pooled (received and acknowledged), then kill it hard.
+  REQUIRE(net.WaitForMetric("mix-2", "sotto_packets_received_total", kCount, 30s));
+  REQUIRE(net.WaitForMetric("mix-2", "sotto_pool_size", kCount, 5s));
+  net.Kill9("mix-2");
+  CHECK(c.Receive(kCount, 2s).empty());
+  net.Start("mix-2");
+  auto got = c.Receive(kCount, 40s);
+  CHECK(got.size() == static_cast<std::size_t>(kCount));
+}
+
+TEST_CASE("hostile peers: unknown keys, malformed frames and a forged directory get nowhere",
+          "[integration][security]") {
+  Testnet net;
+  auto consensus = net.WaitForConsensus();
+  Clients c(consensus);
+  // A stranger's key cannot even connect to a mix (only consensus nodes may).
+  const auto* mix1 = consensus.FindNode(consensus.cascades[0][0]);
+  auto stranger = sotto::transport::CurveKeyPair::Generate();
+  auto sock = sotto::transport::ConnectClient(c.ctx, stranger, mix1->link_key, mix1->address, 4096);
+  REQUIRE(sock.ok());
+  CHECK(net.WaitForMetric("mix-1", "sotto_zap_rejected", 1, 10s));
+  CHECK_FALSE(sock->send(zmq::str_buffer("x"), zmq::send_flags::dontwait).has_value());
+  sock->close();
+  // Malformed frames to a provider (clients may connect there) are dropped and counted.
+  auto client =
+      sotto::transport::ConnectClient(c.ctx, c.alice, c.pa->link_key, c.pa->address, 4096);
+  REQUIRE(client.ok());
+  for (const Bytes& junk : {Bytes{0x01, 0x02}, Bytes(100, 0xFF), Bytes{0x7F}, Bytes(2481, 0x01)}) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!client->send(zmq::buffer(junk), zmq::send_flags::dontwait) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  CHECK(net.WaitForMetric("provider-1", "sotto_frames_dropped_total", 3, 10s));
+  CHECK(net.WaitForMetric("provider-1", "sotto_packets_dropped_total", 1, 10s));
+  client->close();
+  // The provider is still alive and serving.
+  REQUIRE(c.alice_link->SendPacket(c.Packet("still works"), 5000ms).ok());
+  CHECK(c.Receive(1).size() == 1);
+  CHECK(net.Running("provider-1"));
+  // A client that trusts another authority key rejects the real (for it: forged) consensus.
+  auto wrong = net.authority();
+  wrong.verify_key.bytes[0] ^= 1;
+  auto keys = sotto::transport::CurveKeyPair::Generate();
+  sotto::directory::DirectoryClient dir(c.ctx, keys, wrong);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto forged = dir.FetchConsensus(0, now, 5000ms);
+  REQUIRE_FALSE(forged.ok());
+  CHECK_THAT(forged.status().message(), Catch::Contains("signature"));
+}
+
+TEST_CASE("epoch rotation during traffic loses no packet", "[integration][slow]") {
+  sotto::testing::TestnetOptions options;
+  options.epoch_length_s = 10;
+  Testnet net(options);
+  Clients c(net.WaitForConsensus());
+  const std::uint64_t first_epoch = c.consensus.epoch;
+  int sent = 0;
+  // Send for ~16 s, i.e. across at least one epoch boundary, refreshing the consensus as a
+  // client would when the epoch changes.
+  const auto end = std::chrono::steady_clock::now() + 16s;
+  std::uint64_t epoch = first_epoch;
+  while (std::chrono::steady_clock::now() < end) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    if (net.authority().clock.EpochAt(now) != epoch) {
+      c.consensus = net.WaitForConsensus();
+      epoch = c.consensus.epoch;
+      for (const auto* p : c.consensus.Providers()) {
+        if (p->name == "provider-1") c.pa = p;
+        if (p->name == "provider-2") c.pb = p;
+      }
+    }
+    REQUIRE(c.alice_link->SendPacket(c.Packet("tick " + std::to_string(sent)), 5000ms).ok());
+    ++sent;
+    std::this_thread::sleep_for(400ms);
+  }
+  CHECK(epoch > first_epoch);
+  auto got = c.Receive(static_cast<std::size_t>(sent), 40s);
+  CHECK(got.size() == static_cast<std::size_t>(sent));
+}
