@@ -102,17 +102,18 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
     PooledPacket p{0, NowUs(), fwd->delay_ms, fwd->next_hop, std::move(fwd->packet)};
     const auto* c = CurrentConsensus();
     if (c == nullptr || c->FindNode(p.next_hop) == nullptr) {
-      metrics_.Add("packets_dropped", 1, "unknown_next_hop");
-      stored = store_->RecordReplay(*epoch, fwd->replay_tag);
-    } else {
-      auto id = store_->Accept(*epoch, fwd->replay_tag, p);
-      if (id.ok()) {
-        p.id = id.value();
-        policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
-        pool_.emplace(p.id, std::move(p));
-      }
-      stored = id.status();
+      // Most likely our document is older than the sender's: keep the packet (it is resent
+      // until the next hop is known, see ResendUnacked) and fetch the consensus now.
+      metrics_.Add("unknown_next_hop_held");
+      last_fetch_us_ = 0;
     }
+    auto id = store_->Accept(*epoch, fwd->replay_tag, p);
+    if (id.ok()) {
+      p.id = id.value();
+      if (policy_) policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
+      pool_.emplace(p.id, std::move(p));
+    }
+    stored = id.status();
   } else if (auto* del = std::get_if<sphinx::Deliver>(&result)) {
     if (!provider) {
       metrics_.Add("packets_dropped", 1, "deliver_at_mix");

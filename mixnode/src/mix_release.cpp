@@ -113,14 +113,30 @@ void MixNode::ResendUnacked(std::int64_t now_us) {
   const std::int64_t after = static_cast<std::int64_t>(config_.resend_after_ms) * 1000;
   std::vector<std::uint64_t> due;
   std::set<sphinx::NodeId> stale;
+  // A packet whose next hop stays unknown for two epochs is given up (counted as a drop).
+  const std::int64_t give_up = 2 * static_cast<std::int64_t>(config_.authority.clock.length_s) * 1'000'000;
+  const auto* c = CurrentConsensus();
+  std::vector<std::uint64_t> abandoned;
   for (const auto& [id, sent_at] : inflight_) {
     if (sent_at != 0 && now_us - sent_at < after) continue;
     auto it = pool_.find(id);
     if (it == pool_.end()) continue;
+    if (sent_at == 0 && now_us - it->second.arrival_us > give_up &&
+        (c == nullptr || c->FindNode(it->second.next_hop) == nullptr)) {
+      abandoned.push_back(id);
+      continue;
+    }
     due.push_back(id);
     // Not acknowledged in time: the link may be dead (e.g. the handshake was refused before the
     // next hop knew this node). Start a fresh connection rather than queue behind the old one.
     if (sent_at != 0) stale.insert(it->second.next_hop);
+  }
+  if (!abandoned.empty() && store_->RemovePooled(abandoned).ok()) {
+    for (auto id : abandoned) {
+      pool_.erase(id);
+      inflight_.erase(id);
+    }
+    metrics_.Add("packets_dropped", abandoned.size(), "unknown_next_hop");
   }
   for (const auto& hop : stale) peers_.erase(hop);
   for (auto id : due) {
