@@ -9,41 +9,23 @@ ProviderLink::ProviderLink(zmq::context_t& context, const transport::CurveKeyPai
                            const directory::NodeDescriptor& provider)
     : context_(context), keys_(keys), provider_(provider) {}
 
-Result<wire::Message> ProviderLink::Request(const Bytes& request, std::chrono::milliseconds timeout) {
+Result<wire::Message> ProviderLink::Request(const Bytes& request,
+                                            std::chrono::milliseconds timeout) {
   if (!socket_) {
     auto s = transport::ConnectClient(context_, keys_, provider_.link_key, provider_.address,
                                       static_cast<std::int64_t>(wire::kMaxMailMessageSize));
     if (!s.ok()) return s.status();
     socket_ = std::move(s.value());
   }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  try {
-    bool sent = false;
-    while (!sent && std::chrono::steady_clock::now() < deadline) {
-      sent = socket_->send(zmq::buffer(request), zmq::send_flags::dontwait).has_value();
-      if (!sent) {
-        zmq::pollitem_t out{socket_->handle(), 0, ZMQ_POLLOUT, 0};
-        zmq::poll(&out, 1, std::chrono::milliseconds(20));
-      }
-    }
-    while (sent && std::chrono::steady_clock::now() < deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      zmq::pollitem_t in{socket_->handle(), 0, ZMQ_POLLIN, 0};
-      if (zmq::poll(&in, 1, std::max(left, std::chrono::milliseconds(1))) == 0) break;
-      zmq::message_t msg;
-      if (!socket_->recv(msg, zmq::recv_flags::dontwait)) continue;
-      auto decoded = wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(msg.data()), msg.size()));
-      if (!decoded.ok()) return Status::Corruption("provider sent a malformed reply");
-      return decoded;
-    }
-  } catch (const zmq::error_t& e) {
-    socket_.reset();
-    return Status::Unavailable("provider " + provider_.name + ": " + e.what());
+  auto reply = transport::RequestReply(*socket_, request, timeout,
+                                       "provider " + provider_.name + " at " + provider_.address);
+  if (!reply.ok()) {
+    socket_.reset();  // a late reply must not be taken for the answer to the next request
+    return reply.status();
   }
-  socket_.reset();  // drop late replies with the socket
-  return Status::Unavailable("provider " + provider_.name + " at " + provider_.address +
-                             " did not answer within " + std::to_string(timeout.count()) + " ms");
+  auto decoded = wire::Decode(reply.value());
+  if (!decoded.ok()) return Status::Corruption("provider sent a malformed reply");
+  return decoded;
 }
 
 Status ProviderLink::SendPacket(const Bytes& packet, std::chrono::milliseconds timeout) {
@@ -63,7 +45,8 @@ Result<std::vector<wire::MailEntry>> ProviderLink::Fetch(const sphinx::MailboxId
   if (!reply.ok()) return reply.status();
   if (auto* mail = std::get_if<wire::MailMsg>(&reply.value())) return std::move(mail->items);
   if (const auto* e = std::get_if<wire::ErrorMsg>(&reply.value())) {
-    if (e->code == wire::ErrorCode::kForbidden) return Status::InvalidArgument("provider refused: " + e->message);
+    if (e->code == wire::ErrorCode::kForbidden)
+      return Status::InvalidArgument("provider refused: " + e->message);
     return Status::Unavailable("provider: " + e->message);
   }
   return Status::Corruption("provider sent an unexpected reply");
@@ -85,8 +68,9 @@ Result<std::vector<sphinx::PathHop>> BuildPath(const directory::Consensus& conse
                                                std::size_t cascade_index,
                                                const sphinx::NodeId& recipient_provider) {
   if (cascade_index >= consensus.cascades.size()) {
-    return Status::InvalidArgument("the consensus has " + std::to_string(consensus.cascades.size()) +
-                                   " cascades; there is no cascade " + std::to_string(cascade_index));
+    return Status::InvalidArgument(
+        "the consensus has " + std::to_string(consensus.cascades.size()) +
+        " cascades; there is no cascade " + std::to_string(cascade_index));
   }
   std::vector<sphinx::NodeId> ids = {sender_provider};
   for (const auto& m : consensus.cascades[cascade_index]) ids.push_back(m);

@@ -18,36 +18,12 @@ Result<std::string> DirectoryClient::Request(const Bytes& request,
                                     static_cast<std::int64_t>(wire::kMaxControlMessageSize + 1));
   if (!s.ok()) return s.status();
   socket_ = std::move(s.value());
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  try {
-    // With ZMQ_IMMEDIATE the send only succeeds once the CURVE handshake is done.
-    bool sent = false;
-    while (!sent && std::chrono::steady_clock::now() < deadline) {
-      sent = socket_->send(zmq::buffer(request), zmq::send_flags::dontwait).has_value();
-      if (!sent) {
-        zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLOUT, 0};
-        zmq::poll(&item, 1, std::chrono::milliseconds(20));
-      }
-    }
-    if (sent) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-      if (left.count() > 0 && zmq::poll(&item, 1, left) > 0) {
-        zmq::message_t msg;
-        if (socket_->recv(msg, zmq::recv_flags::dontwait)) {
-          const auto* p = static_cast<const std::uint8_t*>(msg.data());
-          reply->assign(p, p + msg.size());
-          return std::string();
-        }
-      }
-    }
-  } catch (const zmq::error_t& e) {
-    return Status::Unavailable("directory authority at " + authority_.address + ": " + e.what());
-  }
-  return Status::Unavailable("directory authority at " + authority_.address +
-                             " did not answer within " + std::to_string(timeout.count()) +
-                             " ms (is sotto-directory running, and is its link key right?)");
+  auto r = transport::RequestReply(*socket_, request, timeout,
+                                   "directory authority at " + authority_.address,
+                                   "is sotto-directory running, and is its link key right?");
+  if (!r.ok()) return r.status();
+  *reply = std::move(r.value());
+  return std::string();
 }
 
 Status DirectoryClient::PostDescriptor(const std::string& document,

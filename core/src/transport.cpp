@@ -80,8 +80,8 @@ void ZapHandler::Run(zmq::socket_t socket) {
         if (!socket.recv(frames.back())) break;
       } while (frames.back().more() && frames.size() < 16);
       // version, request id, domain, address, routing id, mechanism, credentials...
-      const bool curve = frames.size() >= 7 && frames[5].to_string_view() == "CURVE" &&
-                         frames[6].size() == 32;
+      const bool curve =
+          frames.size() >= 7 && frames[5].to_string_view() == "CURVE" && frames[6].size() == 32;
       LinkPublicKey key{};
       if (curve) std::copy_n(static_cast<const std::uint8_t*>(frames[6].data()), 32, key.begin());
       const bool ok = curve && policy_->Allows(key);
@@ -90,7 +90,8 @@ void ZapHandler::Run(zmq::socket_t socket) {
       socket.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
       socket.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
       socket.send(zmq::buffer(std::string(ok ? "200" : "400")), zmq::send_flags::sndmore);
-      socket.send(zmq::buffer(std::string(ok ? "OK" : "key not allowed")), zmq::send_flags::sndmore);
+      socket.send(zmq::buffer(std::string(ok ? "OK" : "key not allowed")),
+                  zmq::send_flags::sndmore);
       socket.send(zmq::buffer(ok ? KeyHex(key) : std::string()), zmq::send_flags::sndmore);
       socket.send(zmq::message_t(), zmq::send_flags::none);
     } catch (const zmq::error_t&) {
@@ -132,6 +133,39 @@ Result<zmq::socket_t> ConnectClient(zmq::context_t& context, const CurveKeyPair&
   } catch (const zmq::error_t& e) {
     return Status::InvalidArgument("cannot connect to " + endpoint + ": " + e.what());
   }
+}
+
+Result<Bytes> RequestReply(zmq::socket_t& socket, ByteSpan request,
+                           std::chrono::milliseconds timeout, const std::string& peer,
+                           const std::string& hint) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now());
+  };
+  try {
+    bool sent = false;  // with ZMQ_IMMEDIATE a send only succeeds on a completed handshake
+    while (!sent && left().count() > 0) {
+      sent = socket.send(zmq::buffer(request.data(), request.size()), zmq::send_flags::dontwait)
+                 .has_value();
+      if (!sent) {
+        zmq::pollitem_t out{socket.handle(), 0, ZMQ_POLLOUT, 0};
+        zmq::poll(&out, 1, std::chrono::milliseconds(20));
+      }
+    }
+    zmq::pollitem_t in{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (sent && left().count() > 0 && zmq::poll(&in, 1, left()) > 0) {
+      zmq::message_t msg;
+      if (socket.recv(msg, zmq::recv_flags::dontwait)) {
+        const auto* p = static_cast<const std::uint8_t*>(msg.data());
+        return Bytes(p, p + msg.size());
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable(peer + ": " + e.what());
+  }
+  return Status::Unavailable(peer + " did not answer within " + std::to_string(timeout.count()) +
+                             " ms" + (hint.empty() ? "" : " (" + hint + ")"));
 }
 
 std::optional<LinkPublicKey> PeerKey(zmq::message_t& message) {

@@ -54,6 +54,9 @@ class MixNode {
   void HandleMailAck(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
                      const wire::AckMsg& msg);
   void Reply(const zmq::message_t& routing_id, const wire::Message& msg);
+  // A client may only read its own mailbox; refuses (and replies) otherwise.
+  bool OwnsMailbox(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
+                   const sphinx::MailboxId& mailbox);
 
   // mix_release.cpp
   void ReleaseDue(std::int64_t now_us);
@@ -85,8 +88,8 @@ class MixNode {
   std::uint64_t current_epoch_ = 0;
   std::unique_ptr<MixingPolicy> policy_;
   PolicyConfig policy_config_;
-  std::map<std::uint64_t, PooledPacket> pool_;                  // accepted, not yet acknowledged
-  std::map<std::uint64_t, std::int64_t> inflight_;              // id → time last sent (µs)
+  std::map<std::uint64_t, PooledPacket> pool_;      // accepted, not yet acknowledged
+  std::map<std::uint64_t, std::int64_t> inflight_;  // id → time last sent (µs)
   std::map<sphinx::NodeId, zmq::socket_t> peers_;
   Metrics metrics_;
   bool descriptor_dirty_ = true;

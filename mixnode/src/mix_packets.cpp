@@ -55,7 +55,8 @@ void MixNode::OnRouterMessage() {
     metrics_.Add("frames_dropped", 1, "unauthenticated");
     return;
   }
-  auto msg = wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(payload.data()), payload.size()));
+  auto msg =
+      wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(payload.data()), payload.size()));
   if (!msg.ok()) {
     metrics_.Add("frames_dropped", 1, "malformed");
     spdlog::debug("malformed frame dropped: {}", msg.status().message());
@@ -123,8 +124,9 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
       stored = store_->RecordReplay(*epoch, del->replay_tag);
     } else {
       MailItem item{0, NowUs(), false, {}, std::move(del->message)};
-      stored = store_->StoreMail(del->mailbox, std::move(item), std::make_pair(*epoch, del->replay_tag))
-                   .status();
+      stored =
+          store_->StoreMail(del->mailbox, std::move(item), std::make_pair(*epoch, del->replay_tag))
+              .status();
       metrics_.Add("messages_delivered");
     }
   } else if (auto* sd = std::get_if<sphinx::SurbDeliver>(&result)) {
@@ -133,8 +135,9 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
       stored = store_->RecordReplay(*epoch, sd->replay_tag);
     } else {
       MailItem item{0, NowUs(), true, sd->surb_id, std::move(sd->payload)};
-      stored = store_->StoreMail(sd->mailbox, std::move(item), std::make_pair(*epoch, sd->replay_tag))
-                   .status();
+      stored =
+          store_->StoreMail(sd->mailbox, std::move(item), std::make_pair(*epoch, sd->replay_tag))
+              .status();
       metrics_.Add("messages_delivered");
     }
   } else {
@@ -143,7 +146,8 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
     if (reason == sphinx::DropReason::kReplay) metrics_.Add("replays");
     spdlog::debug("packet dropped: {}", sphinx::DropReasonName(reason));
     // A packet that passed its MAC uses up its tag even when dropped later (spec §8 step 6).
-    if (epoch && tag && reason != sphinx::DropReason::kReplay) (void)store_->RecordReplay(*epoch, *tag);
+    if (epoch && tag && reason != sphinx::DropReason::kReplay)
+      (void)store_->RecordReplay(*epoch, *tag);
   }
   if (!stored.ok()) {
     // Not stored: do not acknowledge, so the sender keeps the packet and tries again.
@@ -155,14 +159,18 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
   metrics_.ObserveLatencyUs(static_cast<double>(NowUs() - start));
 }
 
+bool MixNode::OwnsMailbox(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
+                          const sphinx::MailboxId& mailbox) {
+  if (mailbox == MailboxForLinkKey(peer)) return true;
+  metrics_.Add("fetches_refused");
+  Reply(routing_id,
+        wire::ErrorMsg{wire::ErrorCode::kForbidden, "that mailbox does not belong to your key"});
+  return false;
+}
+
 void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
                           const wire::FetchMsg& msg) {
-  if (msg.mailbox != MailboxForLinkKey(peer)) {
-    metrics_.Add("fetches_refused");
-    Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kForbidden,
-                                     "that mailbox does not belong to your key"});
-    return;
-  }
+  if (!OwnsMailbox(routing_id, peer, msg.mailbox)) return;
   auto items = store_->FetchMail(msg.mailbox, msg.max_items);
   if (!items.ok()) {
     Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kInternal, "mailbox unavailable"});
@@ -170,7 +178,8 @@ void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::Lin
   }
   wire::MailMsg out;
   for (auto& item : items.value()) {
-    out.items.push_back({item.id, item.received_us, item.is_reply, item.surb_id, std::move(item.payload)});
+    out.items.push_back(
+        {item.id, item.received_us, item.is_reply, item.surb_id, std::move(item.payload)});
   }
   metrics_.Add("fetches");
   Reply(routing_id, out);
@@ -178,12 +187,7 @@ void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::Lin
 
 void MixNode::HandleMailAck(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
                             const wire::AckMsg& msg) {
-  if (msg.mailbox != MailboxForLinkKey(peer)) {
-    metrics_.Add("fetches_refused");
-    Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kForbidden,
-                                     "that mailbox does not belong to your key"});
-    return;
-  }
+  if (!OwnsMailbox(routing_id, peer, msg.mailbox)) return;
   Status s = store_->AckMail(msg.mailbox, msg.ids);
   if (!s.ok()) {
     Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kInternal, "mailbox unavailable"});

@@ -3,6 +3,8 @@
 // dummies, hostile peers and frames, a forged directory, and epoch rotation under traffic.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "sotto/client_lib/provider_link.h"
@@ -232,4 +234,35 @@ TEST_CASE("epoch rotation during traffic loses no packet", "[integration][slow]"
   CHECK(epoch > first_epoch);
   auto got = c.Receive(static_cast<std::size_t>(sent), 40s);
   CHECK(got.size() == static_cast<std::size_t>(sent));
+}
+
+TEST_CASE("no key ever appears in a node's log or metrics", "[integration][security]") {
+  Testnet net;
+  Clients c(net.WaitForConsensus());
+  REQUIRE(c.alice_link->SendPacket(c.Packet("quiet please"), 5000ms).ok());
+  REQUIRE(c.Receive(1).size() == 1);
+  // Every key file of every node (identity, link, routing keys) — as the hex it is stored in.
+  std::vector<std::string> secrets;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(net.dir())) {
+    if (entry.path().extension() != ".key") continue;
+    std::ifstream in(entry.path());
+    std::string hex;
+    in >> hex;
+    REQUIRE(hex.size() == 64);
+    secrets.push_back(hex);
+  }
+  REQUIRE(secrets.size() >= 5 * 3);
+  std::string everything;
+  for (const char* n : {"directory", "mix-1", "mix-2", "mix-3", "provider-1", "provider-2"}) {
+    everything += net.Log(n);
+  }
+  for (const char* n : {"mix-1", "mix-2", "mix-3", "provider-1", "provider-2"}) {
+    std::ifstream in(net.dir() / n / "metrics.prom");
+    everything += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  for (const auto& s : secrets) {
+    CHECK(everything.find(s) == std::string::npos);
+    CHECK(everything.find(s.substr(0, 16)) == std::string::npos);
+  }
+  CHECK(everything.find("quiet please") == std::string::npos);
 }

@@ -177,7 +177,7 @@ TEST_CASE("UniformBelow stays in range and has no modulo bias", "[random]") {
   }
 }
 
-TEST_CASE("UniformOpenClosed is in (0, 1] with mean 1/2", "[random]") {
+TEST_CASE("UniformOpenClosed stays above 0, at most 1, with mean 1/2", "[random]") {
   auto rng = DeterministicRng::FromByte(3);
   double sum = 0;
   const int n = 20000;

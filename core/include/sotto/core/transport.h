@@ -15,6 +15,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "sotto/core/bytes.h"
 #include "sotto/core/secret.h"
 #include "sotto/core/status.h"
 
@@ -95,6 +97,14 @@ Result<zmq::socket_t> ConnectClient(zmq::context_t& context, const CurveKeyPair&
                                     const LinkPublicKey& server_key, const std::string& endpoint,
                                     std::int64_t max_message_size,
                                     bool queue_until_connected = false);
+
+// One request and its reply on a DEALER made by ConnectClient (without queue_until_connected):
+// sends as soon as the CURVE handshake has completed, then waits for one reply frame, all within
+// `timeout`. Unavailable on timeout, naming `peer` and `hint` (what to check) in the message.
+// After a timeout the socket may still receive the late reply: close it.
+Result<Bytes> RequestReply(zmq::socket_t& socket, ByteSpan request,
+                           std::chrono::milliseconds timeout, const std::string& peer,
+                           const std::string& hint = "");
 
 // The authenticated CURVE key of the peer that sent `message` (set by the ZapHandler).
 std::optional<LinkPublicKey> PeerKey(zmq::message_t& message);
