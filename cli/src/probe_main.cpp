@@ -31,7 +31,8 @@ std::int64_t NowUnix() {
       .count();
 }
 
-const sotto::directory::NodeDescriptor* Provider(const Consensus& c, const std::string& name, bool last) {
+const sotto::directory::NodeDescriptor* Provider(const Consensus& c, const std::string& name,
+                                                 bool last) {
   auto providers = c.Providers();
   if (providers.empty()) return nullptr;
   if (name.empty()) return last ? providers.back() : providers.front();
@@ -49,19 +50,18 @@ int main(int argc, char** argv) {
   int count = 3, timeout_s = 60;
   sotto::directory::AuthorityInfo authority;
   po::options_description opts("Options");
-  opts.add_options()("help,h", "show this help")
-      ("config", po::value<std::string>(), "INI file with any of these options")
-      ("directory", po::value(&authority.address), "the directory authority's endpoint")
-      ("directory-link-key", po::value(&link_hex), "the authority's CURVE key (hex)")
-      ("directory-verify-key", po::value(&verify_hex), "the authority's signing key (hex)")
-      ("epoch-length-s", po::value(&authority.clock.length_s)->default_value(3600), "epoch length")
-      ("genesis-unix", po::value(&authority.clock.genesis_unix)->default_value(0), "epoch 0 start")
-      ("from-provider", po::value(&from), "Alice's provider (default: the first)")
-      ("to-provider", po::value(&to), "Bob's provider (default: the last)")
-      ("message", po::value(&message)->default_value("Hello Bob, this crossed a real cascade 🌍"),
-       "the text to send")
-      ("count", po::value(&count)->default_value(3), "how many messages (1-50)")
-      ("timeout-s", po::value(&timeout_s)->default_value(60), "give up after this long");
+  opts.add_options()("help,h", "show this help")("config", po::value<std::string>(),
+                                                 "INI file with any of these options")(
+      "directory", po::value(&authority.address), "the directory authority's endpoint")(
+      "directory-link-key", po::value(&link_hex), "the authority's CURVE key (hex)")(
+      "directory-verify-key", po::value(&verify_hex), "the authority's signing key (hex)")(
+      "epoch-length-s", po::value(&authority.clock.length_s)->default_value(3600), "epoch length")(
+      "genesis-unix", po::value(&authority.clock.genesis_unix)->default_value(0), "epoch 0 start")(
+      "from-provider", po::value(&from), "Alice's provider (default: the first)")(
+      "to-provider", po::value(&to), "Bob's provider (default: the last)")(
+      "message", po::value(&message)->default_value("Hello Bob, this crossed a real cascade 🌍"),
+      "the text to send")("count", po::value(&count)->default_value(3), "how many messages (1-50)")(
+      "timeout-s", po::value(&timeout_s)->default_value(60), "give up after this long");
   po::options_description hidden;
   hidden.add_options()("command", po::value(&command)->default_value(""), "");
   po::positional_options_description pos;
@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   if (count < 1 || count > 50) return Fail("--count must be 1 to 50");
   auto link = sotto::FixedFromHex<32>(link_hex);
   auto verify = sotto::FixedFromHex<32>(verify_hex);
-  if (!link.ok() || !verify.ok()) return Fail("--directory-link-key and --directory-verify-key need 64 hex digits");
+  if (!link.ok() || !verify.ok())
+    return Fail("--directory-link-key and --directory-verify-key need 64 hex digits");
   authority.link_key = link.value();
   authority.verify_key.bytes = verify.value();
 
@@ -113,8 +114,9 @@ int main(int argc, char** argv) {
     }
   }
   if (!consensus) return Fail("no verified consensus before the timeout");
-  std::cout << "consensus for epoch " << consensus->epoch << " verified: " << consensus->nodes.size()
-            << " nodes, " << consensus->cascades.size() << " cascade(s)\n";
+  std::cout << "consensus for epoch " << consensus->epoch
+            << " verified: " << consensus->nodes.size() << " nodes, " << consensus->cascades.size()
+            << " cascade(s)\n";
   const auto* pa = Provider(*consensus, from, false);
   const auto* pb = Provider(*consensus, to, true);
   if (pa == nullptr || pb == nullptr) return Fail("provider not found in the consensus");
@@ -132,7 +134,14 @@ int main(int argc, char** argv) {
         path.value(), bob_mailbox,
         sotto::ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
     if (!packet.ok()) return Fail(packet.status().message());
-    if (auto s = alice_link.SendPacket(packet.value(), 5000ms); !s.ok()) return Fail(s.message());
+    auto s = alice_link.SendPacket(packet.value(), 5000ms);
+    while (!s.ok() && s.code() == sotto::Status::Code::kUnavailable &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::cout << "retrying: " << s.message() << "\n";
+      std::this_thread::sleep_for(500ms);
+      s = alice_link.SendPacket(packet.value(), 5000ms);
+    }
+    if (!s.ok()) return Fail(s.message());
   }
   std::cout << "Alice sent " << count << " packets of " << sotto::sphinx::kPacketSize
             << " bytes via " << route << "\n";
@@ -144,7 +153,8 @@ int main(int argc, char** argv) {
     if (!items.ok()) return Fail("Bob's fetch: " + items.status().message());
     std::vector<std::uint64_t> ids;
     for (const auto& item : items.value()) {
-      std::cout << "Bob received: \"" << std::string(item.payload.begin(), item.payload.end()) << "\"\n";
+      std::cout << "Bob received: \"" << std::string(item.payload.begin(), item.payload.end())
+                << "\"\n";
       ids.push_back(item.id);
       ++received;
     }

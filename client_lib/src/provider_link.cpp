@@ -35,6 +35,9 @@ Status ProviderLink::SendPacket(const Bytes& packet, std::chrono::milliseconds t
   if (const auto* ack = std::get_if<wire::PacketAckMsg>(&reply.value()); ack && ack->seq == seq) {
     return Status::Ok();
   }
+  if (const auto* e = std::get_if<wire::ErrorMsg>(&reply.value())) {
+    return Status::Unavailable("provider " + provider_.name + ": " + e->message);
+  }
   return Status::Corruption("provider did not acknowledge the packet");
 }
 

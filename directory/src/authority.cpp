@@ -42,6 +42,15 @@ Result<std::unique_ptr<Authority>> Authority::Create(AuthorityConfig config) {
     return Status::NotFound(seed.status().message() + " (run 'sotto-directory init')");
   auto link = ReadKeyFile(config.state_dir / "link.key");
   if (!link.ok()) return link.status();
+  // Refuse a configuration that could never be published, now rather than at the first epoch.
+  directory::Consensus probe;
+  probe.epoch_length_s = config.clock.length_s;
+  probe.params = config.params;
+  probe.valid_after = 0;
+  probe.valid_until = 1;
+  if (Status s = directory::ValidateConsensus(probe); !s.ok()) {
+    return Status::InvalidArgument("configuration: " + s.message());
+  }
   std::unique_ptr<Authority> a(
       new Authority(std::move(config), SigningKey::FromSeed(seed->Bytes()),
                     transport::CurveKeyPair::FromSecret(std::move(link.value()))));
@@ -82,7 +91,7 @@ void Authority::LoadState() {
                     : Result<directory::Consensus>(Status::IoError(""));
       if (c.ok()) {
         published_[epoch] = *text;
-        published_nodes_[epoch] = c->nodes.size();
+        published_consensus_.insert_or_assign(epoch, std::move(c.value()));
       }
     } catch (...) {
     }
@@ -102,8 +111,10 @@ std::optional<directory::Consensus> Authority::Build(std::uint64_t epoch) const 
   std::map<std::uint32_t, std::vector<const directory::NodeDescriptor*>> layers;
   bool provider = false;
   for (const auto& [name, d] : descriptors_) {
-    if (!d.RoutingKeyFor(epoch)) continue;
+    auto key = d.RoutingKeyFor(epoch);
+    if (!key) continue;
     c.nodes.push_back(d);
+    c.nodes.back().routing_keys = {{epoch, *key}};  // only what this epoch's users need
     if (d.role == directory::NodeRole::kProvider) provider = true;
     if (d.role == directory::NodeRole::kMix && d.layer >= 1 && d.layer <= config_.cascade_length) {
       layers[d.layer].push_back(&d);
@@ -132,9 +143,11 @@ std::optional<directory::Consensus> Authority::Build(std::uint64_t epoch) const 
 void Authority::MaybePublish(std::uint64_t epoch, std::int64_t now_unix) {
   // Once published, a consensus is only replaced by one listing more nodes (a late node joined);
   // nodes and clients refresh theirs periodically.
+  // A published consensus is replaced when the nodes changed (a late node joined, a restarted
+  // node has a new address); nodes and clients refresh theirs periodically.
   if (published_.count(epoch)) {
     auto c = Build(epoch);
-    if (!c || c->nodes.size() <= published_nodes_[epoch]) return;
+    if (!c || (published_consensus_.count(epoch) && *c == published_consensus_.at(epoch))) return;
   }
   const bool everyone = std::all_of(config_.nodes.begin(), config_.nodes.end(), [&](const auto& n) {
     auto it = descriptors_.find(n.first);
@@ -157,7 +170,16 @@ void Authority::MaybePublish(std::uint64_t epoch, std::int64_t now_unix) {
   spdlog::info("published consensus for epoch {}: {} nodes, {} cascades{}", epoch, c->nodes.size(),
                c->cascades.size(), everyone ? "" : " (some approved nodes missing)");
   published_[epoch] = std::move(doc);
-  published_nodes_[epoch] = c->nodes.size();
+  published_consensus_.insert_or_assign(epoch, std::move(*c));
+  // Documents more than two epochs old are of no use to anyone.
+  while (!published_.empty() && published_.begin()->first + 2 < epoch) {
+    std::error_code ec;
+    std::filesystem::remove(
+        config_.state_dir / "consensus" / (std::to_string(published_.begin()->first) + ".json"),
+        ec);
+    published_consensus_.erase(published_.begin()->first);
+    published_.erase(published_.begin());
+  }
 }
 
 wire::Message Authority::HandlePost(const std::string& document) {
@@ -176,14 +198,19 @@ wire::Message Authority::HandlePost(const std::string& document) {
       !s.ok()) {
     return wire::ErrorMsg{wire::ErrorCode::kInternal, "authority cannot store descriptors"};
   }
+  if (d->routing_keys.size() > 4) {
+    return wire::ErrorMsg{wire::ErrorCode::kMalformed,
+                          "a descriptor may list at most 4 routing keys (current and next epochs)"};
+  }
   spdlog::info("descriptor from {} ({})", d->name, directory::NodeRoleName(d->role));
   descriptors_[d->name] = std::move(d.value());
   return wire::PostedMsg{};
 }
 
 wire::Message Authority::HandleGet(std::uint64_t epoch) {
-  if (epoch == 0) epoch = config_.clock.EpochAt(NowUnix());
-  MaybePublish(epoch, NowUnix());
+  const std::uint64_t current = config_.clock.EpochAt(NowUnix());
+  if (epoch == 0) epoch = current;
+  if (epoch == current || epoch == current + 1) MaybePublish(epoch, NowUnix());
   auto it = published_.find(epoch);
   if (it == published_.end()) {
     return wire::ErrorMsg{wire::ErrorCode::kNotFound,
@@ -196,7 +223,12 @@ void Authority::OnMessage() {
   zmq::message_t id, payload;
   if (!router_->recv(id, zmq::recv_flags::dontwait) || !id.more()) return;
   (void)router_->recv(payload, zmq::recv_flags::dontwait);
-  if (payload.more()) return;
+  if (payload.more()) {  // drain the whole message so its frames cannot pose as routing ids
+    zmq::message_t rest;
+    while (router_->recv(rest, zmq::recv_flags::dontwait) && rest.more()) {
+    }
+    return;
+  }
   auto msg =
       wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(payload.data()), payload.size()));
   wire::Message reply = wire::ErrorMsg{wire::ErrorCode::kMalformed, "malformed request"};

@@ -43,9 +43,9 @@ class Authority {
   std::unique_ptr<transport::ZapHandler> zap_;
   std::optional<zmq::socket_t> router_;
   std::string bound_endpoint_;
-  std::map<std::string, directory::NodeDescriptor> descriptors_;  // by name
-  std::map<std::uint64_t, std::string> published_;                // epoch → signed document
-  std::map<std::uint64_t, std::size_t> published_nodes_;          // epoch → nodes listed
+  std::map<std::string, directory::NodeDescriptor> descriptors_;       // by name
+  std::map<std::uint64_t, std::string> published_;                     // epoch → signed document
+  std::map<std::uint64_t, directory::Consensus> published_consensus_;  // what was signed
   std::int64_t started_unix_ = 0;
 };
 

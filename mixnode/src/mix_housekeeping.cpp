@@ -8,6 +8,7 @@ namespace sotto::mixnode {
 namespace {
 
 constexpr std::int64_t kSecond = 1'000'000;
+constexpr std::chrono::milliseconds kDirectoryTimeout{500};
 
 PolicyConfig PolicyFromParams(const directory::NetworkParams& p) {
   PolicyConfig c;
@@ -24,6 +25,16 @@ PolicyConfig PolicyFromParams(const directory::NetworkParams& p) {
 
 }  // namespace
 
+const directory::NodeDescriptor* MixNode::FindNode(const sphinx::NodeId& id) const {
+  if (const auto* c = CurrentConsensus()) {
+    if (const auto* n = c->FindNode(id)) return n;
+  }
+  for (auto it = consensus_.rbegin(); it != consensus_.rend(); ++it) {
+    if (const auto* n = it->second.FindNode(id)) return n;
+  }
+  return nullptr;
+}
+
 const directory::Consensus* MixNode::CurrentConsensus() const {
   auto it = consensus_.find(current_epoch_);
   if (it != consensus_.end()) return &it->second;
@@ -31,7 +42,7 @@ const directory::Consensus* MixNode::CurrentConsensus() const {
   return consensus_.empty() ? nullptr : &consensus_.rbegin()->second;
 }
 
-void MixNode::PostDescriptor() {
+bool MixNode::PostDescriptor() {
   directory::NodeDescriptor d;
   d.name = config_.name;
   d.identity = keys_.identity().verify_key();
@@ -40,15 +51,16 @@ void MixNode::PostDescriptor() {
   d.role = config_.role;
   d.layer = config_.layer;
   d.routing_keys = keys_.PublicRoutingKeys();
-  Status s = directory_->PostDescriptor(directory::SignDescriptor(d, keys_.identity()),
-                                        std::chrono::milliseconds(2000));
+  Status s =
+      directory_->PostDescriptor(directory::SignDescriptor(d, keys_.identity()), kDirectoryTimeout);
   if (s.ok()) {
     descriptor_dirty_ = false;
     spdlog::info("descriptor posted (routing keys for epochs {}..{})", d.routing_keys.front().epoch,
                  d.routing_keys.back().epoch);
-  } else {
-    spdlog::warn("posting descriptor: {}", s.message());
+    return true;
   }
+  spdlog::warn("posting descriptor: {}", s.message());
+  return s.code() != Status::Code::kUnavailable;
 }
 
 void MixNode::RotateKeys(std::uint64_t current) {
@@ -70,9 +82,6 @@ void MixNode::RotateKeys(std::uint64_t current) {
 }
 
 void MixNode::AdoptConsensus(directory::Consensus consensus) {
-  std::set<transport::LinkPublicKey> nodes;
-  for (const auto& n : consensus.nodes) nodes.insert(n.link_key);
-  if (config_.role == directory::NodeRole::kMix) access_->Replace(std::move(nodes));
   if (!policy_) {
     policy_config_ = PolicyFromParams(consensus.params);
     if (Status s = policy_config_.Validate(); !s.ok()) {
@@ -94,20 +103,32 @@ void MixNode::AdoptConsensus(directory::Consensus consensus) {
   while (!consensus_.empty() && consensus_.begin()->first + 1 < current_epoch_) {
     consensus_.erase(consensus_.begin());
   }
+  // Every node of every retained document may talk to us (and counts as a node, not a client).
+  node_keys_.clear();
+  for (const auto& [e, c] : consensus_) {
+    for (const auto& n : c.nodes) node_keys_.insert(n.link_key);
+  }
+  if (config_.role == directory::NodeRole::kMix) access_->Replace(node_keys_);
   peers_.clear();  // reconnect with the (possibly new) addresses and keys
 }
 
-void MixNode::RefreshConsensus(std::int64_t now_unix) {
+bool MixNode::RefreshConsensus(std::int64_t now_unix) {
   for (std::uint64_t e : {current_epoch_, current_epoch_ + 1}) {
-    auto c = directory_->FetchConsensus(e, now_unix, std::chrono::milliseconds(2000));
+    auto c = directory_->FetchConsensus(e, now_unix, kDirectoryTimeout);
+    if (c.status().code() == Status::Code::kUnavailable) {
+      spdlog::warn("directory: {}", c.status().message());
+      return false;  // unreachable: back off instead of blocking the loop again next turn
+    }
     if (c.ok()) {
       auto known = consensus_.find(e);
       if (known == consensus_.end() || !(known->second == c.value()))
         AdoptConsensus(std::move(c.value()));
     } else if (e == current_epoch_ && c.status().code() != Status::Code::kNotFound) {
-      spdlog::warn("fetching consensus for epoch {}: {}", e, c.status().message());
+      spdlog::warn("consensus for epoch {} rejected, keeping the last good one: {}", e,
+                   c.status().message());
     }
   }
+  return true;
 }
 
 void MixNode::Housekeeping(std::int64_t now_us) {
@@ -119,14 +140,26 @@ void MixNode::Housekeeping(std::int64_t now_us) {
     last_rotate_us_ = now_us;
     RotateKeys(epoch);
   }
-  if (descriptor_dirty_ && now_us - last_post_us_ > 2 * kSecond) {
-    last_post_us_ = now_us;
-    PostDescriptor();
-  }
-  const bool missing = !consensus_.count(current_epoch_) || !consensus_.count(current_epoch_ + 1);
-  if (now_us - last_fetch_us_ > (missing ? 1 : 5) * kSecond) {
-    last_fetch_us_ = now_us;
-    RefreshConsensus(now_unix);
+  // Directory requests block the loop for up to kDirectoryTimeout each, so while the authority
+  // is unreachable they back off exponentially (1 s … 30 s).
+  if (now_us >= directory_retry_at_us_) {
+    bool reachable = true;
+    if (descriptor_dirty_ && now_us - last_post_us_ > 2 * kSecond) {
+      last_post_us_ = now_us;
+      reachable = PostDescriptor();
+    }
+    const bool missing = !consensus_.count(current_epoch_) || !consensus_.count(current_epoch_ + 1);
+    if (reachable && now_us - last_fetch_us_ > (missing || fetch_soon_ ? 1 : 5) * kSecond) {
+      last_fetch_us_ = now_us;
+      fetch_soon_ = false;
+      reachable = RefreshConsensus(now_unix);
+    }
+    if (reachable) {
+      directory_backoff_us_ = kSecond;
+    } else {
+      directory_retry_at_us_ = now_us + directory_backoff_us_;
+      directory_backoff_us_ = std::min<std::int64_t>(2 * directory_backoff_us_, 30 * kSecond);
+    }
   }
   if (now_us - last_metrics_us_ > kSecond) {
     last_metrics_us_ = now_us;

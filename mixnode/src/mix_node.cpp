@@ -3,10 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "sotto/core/keyfile.h"
-
 #include <chrono>
 #include <vector>
+
+#include "sotto/core/keyfile.h"
 
 namespace sotto::mixnode {
 
@@ -37,7 +37,8 @@ Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config) {
   // Mixes accept only the nodes of the consensus (none until the first one arrives); providers
   // also serve clients, who may be anyone.
   const bool provider = node->config_.role == directory::NodeRole::kProvider;
-  node->access_ = provider ? transport::AccessPolicy::AllowAll() : transport::AccessPolicy::AllowOnly({});
+  node->access_ =
+      provider ? transport::AccessPolicy::AllowAll() : transport::AccessPolicy::AllowOnly({});
   node->zap_ = std::make_unique<transport::ZapHandler>(node->context_, node->access_);
   auto router = transport::BindServer(node->context_, node->keys_.link(), node->config_.listen,
                                       static_cast<std::int64_t>(wire::kPacketMessageSize),
@@ -45,9 +46,24 @@ Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config) {
   if (!router.ok()) return router.status();
   node->router_ = std::move(router.value());
   // Operators and scripts read the actual endpoint here (port * picks a free one).
-  if (Status s = WriteFileAtomically(node->config_.state_dir / "endpoint", node->bound_endpoint_ + "\n");
+  if (Status s =
+          WriteFileAtomically(node->config_.state_dir / "endpoint", node->bound_endpoint_ + "\n");
       !s.ok()) {
     return s;
+  }
+  // Refuse a configuration whose descriptor the authority could never accept, now.
+  {
+    directory::NodeDescriptor d;
+    d.name = node->config_.name;
+    d.identity = node->keys_.identity().verify_key();
+    d.link_key = node->keys_.link().public_key;
+    d.address = node->config_.advertise.empty() ? node->bound_endpoint_ : node->config_.advertise;
+    d.role = node->config_.role;
+    d.layer = node->config_.layer;
+    d.routing_keys = {{0, PublicKey{node->keys_.link().public_key}}};
+    if (Status s = directory::ValidateDescriptor(d); !s.ok()) {
+      return Status::InvalidArgument("configuration: " + s.message());
+    }
   }
   node->directory_ = std::make_unique<directory::DirectoryClient>(
       node->context_, node->keys_.link(), node->config_.authority);
@@ -74,7 +90,8 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
     // Wait for traffic, at most until the policy's next wake-up or the next housekeeping tick.
     std::int64_t wait_us = 100'000;
     if (policy_) {
-      if (auto wake = policy_->NextWakeup()) wait_us = std::clamp<std::int64_t>(*wake - now, 0, wait_us);
+      if (auto wake = policy_->NextWakeup())
+        wait_us = std::clamp<std::int64_t>(*wake - now, 0, wait_us);
     }
     std::vector<zmq::pollitem_t> items;
     items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
@@ -93,7 +110,8 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
         }
       }
       for (std::size_t i = 1; i < items.size(); ++i) {
-        if (items[i].revents & ZMQ_POLLIN) OnPeerMessage(peer_index[i - 1].first, *peer_index[i - 1].second);
+        if (items[i].revents & ZMQ_POLLIN)
+          OnPeerMessage(peer_index[i - 1].first, *peer_index[i - 1].second);
       }
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;

@@ -48,7 +48,7 @@ class MixNode {
 
   // mix_packets.cpp
   void OnRouterMessage();
-  void HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg);
+  void HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg, bool from_node);
   void HandleFetch(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
                    const wire::FetchMsg& msg);
   void HandleMailAck(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
@@ -68,10 +68,12 @@ class MixNode {
 
   // mix_housekeeping.cpp
   void Housekeeping(std::int64_t now_us);
-  void RefreshConsensus(std::int64_t now_unix);
+  bool RefreshConsensus(std::int64_t now_unix);  // false: the authority is unreachable
   void AdoptConsensus(directory::Consensus consensus);
   void RotateKeys(std::uint64_t current_epoch);
-  void PostDescriptor();
+  bool PostDescriptor();  // false: the authority is unreachable
+  // The node with this id in any retained consensus (current epoch first).
+  const directory::NodeDescriptor* FindNode(const sphinx::NodeId& id) const;
   const directory::Consensus* CurrentConsensus() const;
 
   NodeConfig config_;
@@ -95,6 +97,11 @@ class MixNode {
   bool descriptor_dirty_ = true;
   std::int64_t last_post_us_ = 0;
   std::int64_t last_rotate_us_ = 0;
+  std::int64_t directory_retry_at_us_ = 0;
+  std::int64_t directory_backoff_us_ = 1'000'000;
+  bool fetch_soon_ = false;
+  std::set<transport::LinkPublicKey> node_keys_;        // link keys of all known nodes
+  std::map<sphinx::NodeId, std::int64_t> reconnected_;  // next hop → last fresh connection
   std::int64_t last_fetch_us_ = 0;
   std::int64_t last_metrics_us_ = 0;
   std::int64_t last_expiry_us_ = 0;

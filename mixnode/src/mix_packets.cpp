@@ -45,9 +45,13 @@ void MixNode::OnRouterMessage() {
   if (!router_->recv(routing_id, zmq::recv_flags::dontwait)) return;
   if (!routing_id.more()) return;
   (void)router_->recv(payload, zmq::recv_flags::dontwait);
-  while (payload.more()) {  // a well-behaved peer sends one frame; drain anything else
+  if (payload.more()) {
+    // A well-behaved peer sends one frame. Drain the whole message, so that no later frame can
+    // be taken for the routing id of the next message.
     metrics_.Add("frames_dropped", 1, "multipart");
-    (void)router_->recv(payload, zmq::recv_flags::dontwait);
+    zmq::message_t rest;
+    while (router_->recv(rest, zmq::recv_flags::dontwait) && rest.more()) {
+    }
     return;
   }
   auto peer = transport::PeerKey(payload);
@@ -64,7 +68,7 @@ void MixNode::OnRouterMessage() {
   }
   const bool provider = config_.role == directory::NodeRole::kProvider;
   if (const auto* p = std::get_if<wire::PacketMsg>(&msg.value())) {
-    HandlePacket(routing_id, *p);
+    HandlePacket(routing_id, *p, node_keys_.count(*peer) != 0);
   } else if (const auto* f = std::get_if<wire::FetchMsg>(&msg.value()); f && provider) {
     HandleFetch(routing_id, *peer, *f);
   } else if (const auto* a = std::get_if<wire::AckMsg>(&msg.value()); a && provider) {
@@ -75,7 +79,8 @@ void MixNode::OnRouterMessage() {
   }
 }
 
-void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg) {
+void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg,
+                           bool from_node) {
   const std::int64_t start = NowUs();
   metrics_.Add("packets_received");
   const bool provider = config_.role == directory::NodeRole::kProvider;
@@ -101,20 +106,30 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
   Status stored = Status::Ok();
   if (auto* fwd = std::get_if<sphinx::Forward>(&result)) {
     PooledPacket p{0, NowUs(), fwd->delay_ms, fwd->next_hop, std::move(fwd->packet)};
-    const auto* c = CurrentConsensus();
-    if (c == nullptr || c->FindNode(p.next_hop) == nullptr) {
-      // Most likely our document is older than the sender's: keep the packet (it is resent
-      // until the next hop is known, see ResendUnacked) and fetch the consensus now.
-      metrics_.Add("unknown_next_hop_held");
-      last_fetch_us_ = 0;
+    if (FindNode(p.next_hop) == nullptr && !from_node) {
+      // A client cannot make us hold packets for nodes we do not know. Its tag is not recorded
+      // and it gets no ack: if our document is just behind, its retry will be accepted.
+      metrics_.Add("packets_refused", 1, "unknown_next_hop");
+      fetch_soon_ = true;
+      Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kUnavailable,
+                                       "this provider does not know the next hop (yet); retry "
+                                       "shortly with a fresh consensus"});
+      return;
+    } else {
+      if (FindNode(p.next_hop) == nullptr) {
+        // A node's document is newer than ours: keep the packet (resent until the next hop is
+        // known, see ResendUnacked) and fetch the consensus soon.
+        metrics_.Add("unknown_next_hop_held");
+        fetch_soon_ = true;
+      }
+      auto id = store_->Accept(*epoch, fwd->replay_tag, p);
+      if (id.ok()) {
+        p.id = id.value();
+        if (policy_) policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
+        pool_.emplace(p.id, std::move(p));
+      }
+      stored = id.status();
     }
-    auto id = store_->Accept(*epoch, fwd->replay_tag, p);
-    if (id.ok()) {
-      p.id = id.value();
-      if (policy_) policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
-      pool_.emplace(p.id, std::move(p));
-    }
-    stored = id.status();
   } else if (auto* del = std::get_if<sphinx::Deliver>(&result)) {
     if (!provider) {
       metrics_.Add("packets_dropped", 1, "deliver_at_mix");

@@ -12,8 +12,7 @@ namespace sotto::mixnode {
 zmq::socket_t* MixNode::PeerSocket(const sphinx::NodeId& id) {
   auto it = peers_.find(id);
   if (it != peers_.end()) return &it->second;
-  const auto* c = CurrentConsensus();
-  const auto* node = c ? c->FindNode(id) : nullptr;
+  const auto* node = FindNode(id);
   if (node == nullptr) return nullptr;
   // The server key comes from the signed consensus: a node with another key cannot be reached.
   auto s = transport::ConnectClient(context_, keys_.link(), node->link_key, node->address,
@@ -111,41 +110,47 @@ void MixNode::ReleaseDue(std::int64_t now_us) {
 
 void MixNode::ResendUnacked(std::int64_t now_us) {
   const std::int64_t after = static_cast<std::int64_t>(config_.resend_after_ms) * 1000;
-  std::vector<std::uint64_t> due;
+  // A packet still here two epochs after it arrived can no longer be processed by anyone (the
+  // keys it was made for are gone): give it up, and count it.
+  const std::int64_t give_up =
+      2 * static_cast<std::int64_t>(config_.authority.clock.length_s) * 1'000'000;
+  std::vector<std::uint64_t> due, expired;
   std::set<sphinx::NodeId> stale;
-  // A packet whose next hop stays unknown for two epochs is given up (counted as a drop).
-  const std::int64_t give_up = 2 * static_cast<std::int64_t>(config_.authority.clock.length_s) * 1'000'000;
-  const auto* c = CurrentConsensus();
-  std::vector<std::uint64_t> abandoned;
   for (const auto& [id, sent_at] : inflight_) {
     if (sent_at != 0 && now_us - sent_at < after) continue;
     auto it = pool_.find(id);
     if (it == pool_.end()) continue;
-    if (sent_at == 0 && now_us - it->second.arrival_us > give_up &&
-        (c == nullptr || c->FindNode(it->second.next_hop) == nullptr)) {
-      abandoned.push_back(id);
+    if (now_us - it->second.arrival_us > give_up) {
+      expired.push_back(id);
       continue;
     }
     due.push_back(id);
-    // Not acknowledged in time: the link may be dead (e.g. the handshake was refused before the
-    // next hop knew this node). Start a fresh connection rather than queue behind the old one.
     if (sent_at != 0) stale.insert(it->second.next_hop);
   }
-  if (!abandoned.empty() && store_->RemovePooled(abandoned).ok()) {
-    for (auto id : abandoned) {
+  if (!expired.empty() && store_->RemovePooled(expired).ok()) {
+    for (auto id : expired) {
       pool_.erase(id);
       inflight_.erase(id);
     }
-    metrics_.Add("packets_dropped", abandoned.size(), "unknown_next_hop");
+    metrics_.Add("packets_dropped", expired.size(), "expired");
   }
-  for (const auto& hop : stale) peers_.erase(hop);
+  // Not acknowledged in time: the link may be dead (e.g. the handshake was refused before the
+  // next hop knew this node). Start a fresh connection — at most once per resend interval per
+  // hop, since closing a socket discards what is queued on it.
+  for (const auto& hop : stale) {
+    auto& last = reconnected_[hop];
+    if (now_us - last < after) continue;
+    last = now_us;
+    peers_.erase(hop);
+  }
   for (auto id : due) {
     auto& sent_at = inflight_[id];
     const auto& p = pool_.at(id);
+    const bool first = sent_at == 0;
     if (SendPacket(p.next_hop, id, p.packet)) {
-      metrics_.Add(sent_at != 0 ? "packets_resent" : "packets_forwarded");
-      sent_at = now_us;
+      metrics_.Add(first ? "packets_forwarded" : "packets_resent");
     }
+    sent_at = now_us;  // also after a failed attempt: retry after the interval, not every turn
   }
 }
 

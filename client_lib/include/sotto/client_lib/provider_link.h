@@ -19,7 +19,8 @@ class ProviderLink {
   ProviderLink(zmq::context_t& context, const transport::CurveKeyPair& keys,
                const directory::NodeDescriptor& provider);
 
-  // Sends one Sphinx packet; OK once the provider acknowledged (it has stored it).
+  // Sends one Sphinx packet; OK once the provider acknowledged (it has stored it). Unavailable
+  // when the provider cannot take it now (no answer, or its directory is behind): retry later.
   Status SendPacket(const Bytes& packet, std::chrono::milliseconds timeout);
   Result<std::vector<wire::MailEntry>> Fetch(const sphinx::MailboxId& mailbox, std::uint16_t max,
                                              std::chrono::milliseconds timeout);
