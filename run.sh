@@ -101,6 +101,8 @@ case "$cmd" in
     build build
     step "Sphinx benchmark"
     ./build/bench/sotto-bench-sphinx
+    step "Node pipeline benchmark (Sphinx + RocksDB replay cache and pool)"
+    ./build/bench/sotto-bench-node
     ;;
   *)
     sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
