@@ -24,7 +24,9 @@ namespace {
 class StoreGuard final : public sx::ReplayGuard {
  public:
   StoreGuard(const sotto::mixnode::NodeStore& s) : store_(s) {}
-  bool CheckAndRecord(const sx::ReplayTag& tag) noexcept override { return !store_.ReplaySeen(1, tag); }
+  bool CheckAndRecord(const sx::ReplayTag& tag) noexcept override {
+    return !store_.ReplaySeen(1, tag);
+  }
 
  private:
   const sotto::mixnode::NodeStore& store_;
@@ -108,8 +110,10 @@ int main(int argc, char** argv) {
 
     fmt::print("sotto-bench-node: {} packets, RocksDB store in {}\n", packets, dir.string());
     fmt::print("  Sphinx per-hop processing            {:9.2f} µs\n", sphinx_us);
-    fmt::print("  node: Sphinx + replay check + accept + ack-delete {:9.2f} µs ({:.0f} packets/s per core)\n",
-               node_us, 1e6 / node_us);
+    fmt::print(
+        "  node: Sphinx + replay check + accept + ack-delete {:9.2f} µs ({:.0f} packets/s per "
+        "core)\n",
+        node_us, 1e6 / node_us);
     fmt::print("    of which accept (incl. Sphinx)     {:9.2f} µs, ack-delete {:.2f} µs\n",
                UsPer(accept_time, packets), UsPer(ack_time, packets));
     fmt::print("  replayed packet (dropped after MAC)  {:9.2f} µs\n", replay_us);
