@@ -16,10 +16,12 @@ namespace {
 constexpr const char* kUsage =
     "usage: sotto-mixnode init --state-dir DIR --name NAME --role mix|provider [--layer N]\n"
     "       sotto-mixnode run  --config FILE | --state-dir DIR [options]\n"
+    "       sotto-mixnode status --state-dir DIR | --config FILE\n"
     "\n"
     "A Sotto mix node or provider. 'init' creates the node's keys in DIR (mode 0700) and prints\n"
     "the line to add to the directory authority's configuration; 'run' serves the network until\n"
-    "SIGTERM or SIGINT. Every option may also be set in the INI file given with --config\n"
+    "SIGTERM or SIGINT; 'status' shows what a node in DIR is doing (from its metrics file). Every "
+    "option may also be set in the INI file given with --config\n"
     "(key = value, without the leading dashes); flags override the file.\n";
 
 }  // namespace
@@ -83,9 +85,9 @@ Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv) {
     c.help = true;
     return c;
   }
-  if (c.command != "init" && c.command != "run") {
+  if (c.command != "init" && c.command != "run" && c.command != "status") {
     return Status::InvalidArgument("unknown command '" + c.command +
-                                   "': use 'init' or 'run' (see --help)");
+                                   "': use 'init', 'run' or 'status' (see --help)");
   }
   if (state_dir.empty()) return Status::InvalidArgument("--state-dir is required");
   c.state_dir = state_dir;
@@ -115,6 +117,7 @@ Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv) {
   if (c.authority.clock.length_s < 5) {
     return Status::InvalidArgument("--epoch-length-s must be at least 5 seconds");
   }
+  if (c.command == "status") return c;
   if (c.name.empty()) return Status::InvalidArgument("--name is required");
   if (c.name.size() > 32 || !std::all_of(c.name.begin(), c.name.end(), [](char ch) {
         return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
