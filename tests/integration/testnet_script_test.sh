@@ -12,8 +12,14 @@ run_once() {
   "$ROOT/scripts/testnet.sh" start --state "$STATE" "$@" >/dev/null
   "$ROOT/scripts/testnet.sh" probe --state "$STATE" | grep -q "roundtrip OK"
   [ "$("$ROOT/scripts/testnet.sh" status --state "$STATE" | grep -c running)" -eq 6 ]
+  "$SOTTO_BIN/mixnode/sotto-mixnode" status --state-dir "$STATE/mix-2/data" | grep -q "status:   running"
   "$ROOT/scripts/testnet.sh" stop --state "$STATE" >/dev/null
   [ "$("$ROOT/scripts/testnet.sh" status --state "$STATE" | grep -c running)" -eq 0 ]
+  sleep 6  # a stopped node's metrics file goes stale
+  set +e
+  "$SOTTO_BIN/mixnode/sotto-mixnode" status --state-dir "$STATE/mix-2/data" >/dev/null
+  [ $? -eq 3 ] || { echo "status did not report a stopped node" >&2; exit 1; }
+  set -e
 }
 
 run_once
