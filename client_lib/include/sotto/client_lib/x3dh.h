@@ -1,0 +1,73 @@
+// Deniable session set-up between two Sotto users: an X3DH-style triple Diffie–Hellman with no
+// signatures (papers/e2ee-spec.md §3). Each user has a long-term X25519 identity key and a
+// pre-key, both published in their contact code. The initiator adds a fresh ephemeral key and
+// sends {its identity key, the ephemeral key} in front of its first message; both sides then hold
+// the same 32-byte shared key and associated data, which start a RatchetSession (ratchet.h).
+//
+// Nothing is signed, so a transcript proves nothing to a third party: either side could have
+// produced it alone. Secrets live in sodium_malloc'ed or self-wiping types. All functions are
+// thread-safe (they touch no shared state except the Rng passed in, which must be thread-safe
+// itself if shared — SystemRng() is).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "sotto/core/bytes.h"
+#include "sotto/core/keys.h"
+#include "sotto/core/random.h"
+#include "sotto/core/secret.h"
+#include "sotto/core/status.h"
+
+namespace sotto::client {
+
+inline constexpr std::size_t kX3dhHeaderSize = 64;      // IK_A ‖ EK_A
+inline constexpr std::size_t kAssociatedDataSize = 64;  // IK_A ‖ IK_B
+using SessionKey = Secret<32>;
+using AssociatedData = std::array<std::uint8_t, kAssociatedDataSize>;
+
+// A user's long-term X25519 identity key pair (IK).
+struct IdentityKeys {
+  KeyPair keys;
+  static IdentityKeys Generate(Rng& rng = SystemRng());
+};
+
+// A user's published pre-key pair (SPK). Unsigned by design (deniability).
+struct PreKey {
+  KeyPair keys;
+  static PreKey Generate(Rng& rng = SystemRng());
+  PreKey Clone() const;
+};
+
+// What the initiator puts in front of its first ratchet message (public values only).
+struct X3dhHeader {
+  PublicKey initiator_identity;  // IK_A
+  PublicKey ephemeral;           // EK_A
+  std::array<std::uint8_t, kX3dhHeaderSize> Encode() const;
+  // Reads the first kX3dhHeaderSize bytes of `message`; the rest is the first ratchet message.
+  static Result<X3dhHeader> Decode(ByteSpan message);
+};
+
+// The agreed secret: SK and AD = IK_A ‖ IK_B, equal on both sides when the keys match.
+struct AgreedSecret {
+  SessionKey shared_key;
+  AssociatedData associated_data{};
+};
+
+struct InitiatorStart {
+  AgreedSecret agreed;
+  X3dhHeader header;  // send this, then the first ratchet message
+};
+
+// Initiator A: SK = KDF(DH(IK_A, SPK_B) ‖ DH(EK_A, IK_B) ‖ DH(EK_A, SPK_B)) with a fresh EK_A.
+// Fails (CryptoError) if any DH output is all zeros (a low-order public key).
+Result<InitiatorStart> StartSession(const IdentityKeys& me, const PublicKey& their_identity,
+                                    const PublicKey& their_prekey, Rng& rng = SystemRng());
+
+// Responder B: the same SK from the header A sent. A wrong pre-key gives a different SK, which
+// the first ratchet message then fails to authenticate.
+Result<AgreedSecret> AcceptSession(const IdentityKeys& me, const PreKey& my_prekey,
+                                   const X3dhHeader& header);
+
+}  // namespace sotto::client

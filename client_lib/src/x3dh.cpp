@@ -1,0 +1,114 @@
+// Deniable triple-DH session set-up (papers/e2ee-spec.md §3).
+#include "sotto/client_lib/x3dh.h"
+
+#include <sodium.h>
+
+#include <string>
+#include <string_view>
+
+namespace sotto::client {
+namespace {
+
+constexpr std::string_view kSharedKeyLabel = "sotto-x3dh-v1/shared-key";
+
+// out = X25519(secret, their_public); refuses an all-zero result (low-order point).
+Status Dh(const SecretKey& secret, const PublicKey& their_public, std::uint8_t* out,
+          std::string_view which) {
+  if (crypto_scalarmult(out, secret.data(), their_public.bytes.data()) != 0) {
+    return Status::CryptoError("key agreement failed: " + std::string(which) +
+                               " is a low-order point (all-zero shared secret); the contact "
+                               "code or first message is malformed or malicious");
+  }
+  return Status::Ok();
+}
+
+// SK = BLAKE2b-256(label ‖ DH1 ‖ DH2 ‖ DH3), unkeyed.
+SessionKey DeriveSharedKey(const Secret<96>& dh) {
+  SessionKey sk;
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, sk.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kSharedKeyLabel.data()),
+                            kSharedKeyLabel.size());
+  crypto_generichash_update(&st, dh.data(), dh.size());
+  crypto_generichash_final(&st, sk.data(), sk.size());
+  sodium_memzero(&st, sizeof st);
+  return sk;
+}
+
+AssociatedData MakeAd(const PublicKey& initiator, const PublicKey& responder) {
+  AssociatedData ad{};
+  for (std::size_t i = 0; i < kX25519KeySize; ++i) {
+    ad[i] = initiator.bytes[i];
+    ad[kX25519KeySize + i] = responder.bytes[i];
+  }
+  return ad;
+}
+
+}  // namespace
+
+IdentityKeys IdentityKeys::Generate(Rng& rng) { return IdentityKeys{KeyPair::Generate(rng)}; }
+
+PreKey PreKey::Generate(Rng& rng) { return PreKey{KeyPair::Generate(rng)}; }
+
+PreKey PreKey::Clone() const { return PreKey{KeyPair{keys.public_key, keys.secret_key.Clone()}}; }
+
+std::array<std::uint8_t, kX3dhHeaderSize> X3dhHeader::Encode() const {
+  std::array<std::uint8_t, kX3dhHeaderSize> out{};
+  for (std::size_t i = 0; i < kX25519KeySize; ++i) {
+    out[i] = initiator_identity.bytes[i];
+    out[kX25519KeySize + i] = ephemeral.bytes[i];
+  }
+  return out;
+}
+
+Result<X3dhHeader> X3dhHeader::Decode(ByteSpan message) {
+  if (message.size() < kX3dhHeaderSize) {
+    return Status::InvalidArgument("first message too short: " + std::to_string(message.size()) +
+                                   " bytes, the session header alone is " +
+                                   std::to_string(kX3dhHeaderSize));
+  }
+  X3dhHeader h;
+  for (std::size_t i = 0; i < kX25519KeySize; ++i) {
+    h.initiator_identity.bytes[i] = message[i];
+    h.ephemeral.bytes[i] = message[kX25519KeySize + i];
+  }
+  return h;
+}
+
+Result<InitiatorStart> StartSession(const IdentityKeys& me, const PublicKey& their_identity,
+                                    const PublicKey& their_prekey, Rng& rng) {
+  KeyPair ephemeral = KeyPair::Generate(rng);
+  Secret<96> dh;
+  if (auto s = Dh(me.keys.secret_key, their_prekey, dh.data(), "the contact's pre-key"); !s.ok())
+    return s;
+  if (auto s =
+          Dh(ephemeral.secret_key, their_identity, dh.data() + 32, "the contact's identity key");
+      !s.ok())
+    return s;
+  if (auto s = Dh(ephemeral.secret_key, their_prekey, dh.data() + 64, "the contact's pre-key");
+      !s.ok())
+    return s;
+  return InitiatorStart{
+      AgreedSecret{DeriveSharedKey(dh), MakeAd(me.keys.public_key, their_identity)},
+      X3dhHeader{me.keys.public_key, ephemeral.public_key}};
+}
+
+Result<AgreedSecret> AcceptSession(const IdentityKeys& me, const PreKey& my_prekey,
+                                   const X3dhHeader& header) {
+  Secret<96> dh;
+  if (auto s = Dh(my_prekey.keys.secret_key, header.initiator_identity, dh.data(),
+                  "the initiator's identity key");
+      !s.ok())
+    return s;
+  if (auto s =
+          Dh(me.keys.secret_key, header.ephemeral, dh.data() + 32, "the initiator's ephemeral key");
+      !s.ok())
+    return s;
+  if (auto s = Dh(my_prekey.keys.secret_key, header.ephemeral, dh.data() + 64,
+                  "the initiator's ephemeral key");
+      !s.ok())
+    return s;
+  return AgreedSecret{DeriveSharedKey(dh), MakeAd(header.initiator_identity, me.keys.public_key)};
+}
+
+}  // namespace sotto::client
