@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,18 @@ namespace sotto::client {
 namespace {
 
 constexpr std::string_view kSharedKeyLabel = "sotto-x3dh-v1/shared-key";
+constexpr std::string_view kSealLabel = "sotto-x3dh-v1/identity-seal";
+
+// The key that seals IK_A in the session header: BLAKE2b-256(key = DH(EK_A, SPK_B), label).
+// EK_A is fresh for every session, so the key is used once and the nonce can be zero.
+Secret<32> SealKey(const std::uint8_t* dh3) {
+  Secret<32> k;
+  crypto_generichash(k.data(), k.size(), reinterpret_cast<const unsigned char*>(kSealLabel.data()),
+                     kSealLabel.size(), dh3, 32);
+  return k;
+}
+constexpr std::uint8_t kZeroNonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = {};
+static_assert(kX3dhHeaderSize == 32 + 32 + crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 // out = X25519(secret, their_public); refuses an all-zero result (low-order point).
 Status Dh(const SecretKey& secret, const PublicKey& their_public, std::uint8_t* out,
@@ -52,25 +65,29 @@ PreKey PreKey::Generate(Rng& rng) { return PreKey{KeyPair::Generate(rng)}; }
 
 PreKey PreKey::Clone() const { return PreKey{KeyPair{keys.public_key, keys.secret_key.Clone()}}; }
 
-std::array<std::uint8_t, kX3dhHeaderSize> X3dhHeader::Encode() const {
-  std::array<std::uint8_t, kX3dhHeaderSize> out{};
-  for (std::size_t i = 0; i < kX25519KeySize; ++i) {
-    out[i] = initiator_identity.bytes[i];
-    out[kX25519KeySize + i] = ephemeral.bytes[i];
-  }
-  return out;
-}
-
-Result<X3dhHeader> X3dhHeader::Decode(ByteSpan message) {
+Result<X3dhHeader> X3dhHeader::Open(ByteSpan message, const PreKey& my_prekey) {
   if (message.size() < kX3dhHeaderSize) {
     return Status::InvalidArgument("first message too short: " + std::to_string(message.size()) +
                                    " bytes, the session header alone is " +
                                    std::to_string(kX3dhHeaderSize));
   }
   X3dhHeader h;
-  for (std::size_t i = 0; i < kX25519KeySize; ++i) {
-    h.initiator_identity.bytes[i] = message[i];
-    h.ephemeral.bytes[i] = message[kX25519KeySize + i];
+  std::copy_n(message.begin(), kX25519KeySize, h.ephemeral.bytes.begin());
+  Secret<32> dh3;
+  if (auto s =
+          Dh(my_prekey.keys.secret_key, h.ephemeral, dh3.data(), "the initiator's ephemeral key");
+      !s.ok()) {
+    return s;
+  }
+  const Secret<32> key = SealKey(dh3.data());
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          h.initiator_identity.bytes.data(), &len, nullptr, message.data() + kX25519KeySize,
+          kX3dhHeaderSize - kX25519KeySize, h.ephemeral.bytes.data(), kX25519KeySize, kZeroNonce,
+          key.data()) != 0 ||
+      len != kX25519KeySize) {
+    return Status::CryptoError(
+        "session header could not be opened: sealed for another pre-key, or tampered");
   }
   return h;
 }
@@ -88,9 +105,19 @@ Result<InitiatorStart> StartSession(const IdentityKeys& me, const PublicKey& the
   if (auto s = Dh(ephemeral.secret_key, their_prekey, dh.data() + 64, "the contact's pre-key");
       !s.ok())
     return s;
-  return InitiatorStart{
+  InitiatorStart start{
       AgreedSecret{DeriveSharedKey(dh), MakeAd(me.keys.public_key, their_identity)},
-      X3dhHeader{me.keys.public_key, ephemeral.public_key}};
+      X3dhHeader{me.keys.public_key, ephemeral.public_key},
+      {}};
+  // wire header = EK_A ‖ seal(IK_A), with EK_A as associated data.
+  std::copy(ephemeral.public_key.bytes.begin(), ephemeral.public_key.bytes.end(),
+            start.wire_header.begin());
+  const Secret<32> key = SealKey(dh.data() + 64);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(start.wire_header.data() + kX25519KeySize, nullptr,
+                                             me.keys.public_key.bytes.data(), kX25519KeySize,
+                                             ephemeral.public_key.bytes.data(), kX25519KeySize,
+                                             nullptr, kZeroNonce, key.data());
+  return start;
 }
 
 Result<AgreedSecret> AcceptSession(const IdentityKeys& me, const PreKey& my_prekey,

@@ -1,6 +1,7 @@
 // Deniable triple-DH session set-up (client_lib/x3dh.h, papers/e2ee-spec.md §3).
 #include "sotto/client_lib/x3dh.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -23,7 +24,7 @@ TEST_CASE("x3dh: both sides derive the same shared key and associated data") {
   Users u;
   auto start = StartSession(u.alice, u.bob.keys.public_key, u.bob_prekey.keys.public_key, u.rng);
   REQUIRE(start.ok());
-  auto header = X3dhHeader::Decode(start->header.Encode());
+  auto header = X3dhHeader::Open(start->wire_header, u.bob_prekey);
   REQUIRE(header.ok());
   CHECK(header->initiator_identity == u.alice.keys.public_key);
   CHECK(header->ephemeral == start->header.ephemeral);
@@ -93,10 +94,36 @@ TEST_CASE("x3dh: low-order public keys (all-zero DH output) are rejected") {
 }
 
 TEST_CASE("x3dh: a truncated session header is rejected") {
+  Users u;
   Bytes short_header(kX3dhHeaderSize - 1, 7);
-  auto h = X3dhHeader::Decode(short_header);
+  auto h = X3dhHeader::Open(short_header, u.bob_prekey);
   REQUIRE_FALSE(h.ok());
   CHECK(h.status().message().find("too short") != std::string::npos);
+}
+
+TEST_CASE(
+    "x3dh: the session header hides the initiator's identity from everyone but the recipient") {
+  Users u;
+  auto start = StartSession(u.alice, u.bob.keys.public_key, u.bob_prekey.keys.public_key, u.rng);
+  REQUIRE(start.ok());
+  const auto& wire = start->wire_header;
+  const auto& ik = u.alice.keys.public_key.bytes;
+  // IK_A is not in the bytes the recipient's provider stores...
+  CHECK(std::search(wire.begin(), wire.end(), ik.begin(), ik.end()) == wire.end());
+  // ...only the holder of the pre-key can open it...
+  PreKey other = PreKey::Generate(u.rng);
+  auto wrong = X3dhHeader::Open(wire, other);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.status().message().find("could not be opened") != std::string::npos);
+  // ...and any modified bit is detected.
+  for (std::size_t bit = 0; bit < kX3dhHeaderSize * 8; bit += 7) {
+    auto flipped = wire;
+    flipped[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+    CHECK_FALSE(X3dhHeader::Open(flipped, u.bob_prekey).ok());
+  }
+  auto opened = X3dhHeader::Open(wire, u.bob_prekey);
+  REQUIRE(opened.ok());
+  CHECK(opened->initiator_identity == u.alice.keys.public_key);
 }
 
 TEST_CASE("x3dh: deniable: the responder alone can forge a first message 'from' the initiator") {

@@ -1,8 +1,10 @@
 // Deniable session set-up between two Sotto users: an X3DH-style triple Diffie–Hellman with no
 // signatures (papers/e2ee-spec.md §3). Each user has a long-term X25519 identity key and a
 // pre-key, both published in their contact code. The initiator adds a fresh ephemeral key and
-// sends {its identity key, the ephemeral key} in front of its first message; both sides then hold
-// the same 32-byte shared key and associated data, which start a RatchetSession (ratchet.h).
+// sends a session header in front of its first message: the ephemeral key, and its identity key
+// sealed so that only the holder of the recipient's pre-key can read it (the recipient's
+// provider, which stores the message, cannot learn who wrote). Both sides then hold the same
+// 32-byte shared key and associated data, which start a RatchetSession (ratchet.h).
 //
 // Nothing is signed, so a transcript proves nothing to a third party: either side could have
 // produced it alone. Secrets live in sodium_malloc'ed or self-wiping types. All functions are
@@ -22,7 +24,8 @@
 
 namespace sotto::client {
 
-inline constexpr std::size_t kX3dhHeaderSize = 64;      // IK_A ‖ EK_A
+// EK_A (32) ‖ XChaCha20-Poly1305(IK_A) (32 + 16), see e2ee-spec §3.
+inline constexpr std::size_t kX3dhHeaderSize = 80;
 inline constexpr std::size_t kAssociatedDataSize = 64;  // IK_A ‖ IK_B
 using SessionKey = Secret<32>;
 using AssociatedData = std::array<std::uint8_t, kAssociatedDataSize>;
@@ -40,13 +43,14 @@ struct PreKey {
   PreKey Clone() const;
 };
 
-// What the initiator puts in front of its first ratchet message (public values only).
+// The session header's contents, once opened.
 struct X3dhHeader {
   PublicKey initiator_identity;  // IK_A
   PublicKey ephemeral;           // EK_A
-  std::array<std::uint8_t, kX3dhHeaderSize> Encode() const;
-  // Reads the first kX3dhHeaderSize bytes of `message`; the rest is the first ratchet message.
-  static Result<X3dhHeader> Decode(ByteSpan message);
+  // Opens the first kX3dhHeaderSize bytes of `message` (the rest is the first ratchet message)
+  // with the recipient's pre-key. Fails if the message is too short, was sealed for another
+  // pre-key, or was modified.
+  static Result<X3dhHeader> Open(ByteSpan message, const PreKey& my_prekey);
 };
 
 // The agreed secret: SK and AD = IK_A ‖ IK_B, equal on both sides when the keys match.
@@ -57,7 +61,8 @@ struct AgreedSecret {
 
 struct InitiatorStart {
   AgreedSecret agreed;
-  X3dhHeader header;  // send this, then the first ratchet message
+  X3dhHeader header;                                        // what the recipient will open
+  std::array<std::uint8_t, kX3dhHeaderSize> wire_header{};  // send this, then the first message
 };
 
 // Initiator A: SK = KDF(DH(IK_A, SPK_B) ‖ DH(EK_A, IK_B) ‖ DH(EK_A, SPK_B)) with a fresh EK_A.
