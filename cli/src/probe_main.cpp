@@ -12,6 +12,7 @@
 #include "sotto/client_lib/provider_link.h"
 #include "sotto/core/directory_client.h"
 #include "sotto/core/mailbox.h"
+#include "sotto/core/options.h"
 #include "sotto/core/sodium.h"
 
 namespace po = boost::program_options;
@@ -69,16 +70,9 @@ int main(int argc, char** argv) {
   po::options_description all;
   all.add(opts).add(hidden);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    if (vm.count("config")) {
-      std::ifstream in(vm["config"].as<std::string>());
-      if (!in) return Fail("cannot read " + vm["config"].as<std::string>());
-      po::store(po::parse_config_file(in, opts, true), vm);
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return Fail(std::string(e.what()) + " (see --help)");
+  // The testnet's client.ini also carries settings sotto-probe does not use: allow them.
+  if (auto s = sotto::ParseOptions(argc, argv, all, pos, opts, "sotto-probe", vm, true); !s.ok()) {
+    return Fail(s.message());
   }
   if (vm.count("help") || command.empty()) {
     std::cout << "usage: sotto-probe roundtrip --config FILE | --directory ... [options]\n\n"

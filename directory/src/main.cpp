@@ -1,22 +1,18 @@
 // sotto-directory: the Sotto directory authority. Thin: parse the configuration, then hand over
 // to Authority (authority.h). `init` creates the keys; `run` serves until SIGTERM/SIGINT.
-#include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <iostream>
 
 #include "authority.h"
 #include "sotto/core/bytes.h"
+#include "sotto/core/daemon.h"
 #include "sotto/core/keyfile.h"
 #include "sotto/core/sodium.h"
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
 
 int Fail(const std::string& message) {
   std::cerr << "sotto-directory: " << message << "\n";
@@ -49,8 +45,7 @@ int Init(const sotto::authority::AuthorityConfig& config) {
 
 int main(int argc, char** argv) {
   sotto::InitSodiumOrDie();
-  struct rlimit no_core {0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
+  sotto::DisableCoreDumps();  // secrets live in this process's memory
   auto config = sotto::authority::ParseAuthorityConfig(argc, argv);
   if (!config.ok()) return Fail(config.status().message());
   if (config->help) {
@@ -62,13 +57,9 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [directory] %v");
   if (config->command == "init") return Init(config.value());
 
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const std::atomic<bool>& stop = sotto::StopFlagOnSignals();
   auto authority = sotto::authority::Authority::Create(std::move(config.value()));
   if (!authority.ok()) return Fail(authority.status().message());
-  auto s = authority.value()->Run(g_stop);
+  auto s = authority.value()->Run(stop);
   return s.ok() ? 0 : Fail(s.message());
 }

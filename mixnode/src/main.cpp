@@ -1,9 +1,7 @@
 // sotto-mixnode: a Sotto mix node or provider. Thin: parse the configuration, then hand over to
 // MixNode (mix_node.h). `init` creates keys; `run` serves until SIGTERM/SIGINT.
-#include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -17,12 +15,10 @@
 #include "node_config.h"
 #include "node_keys.h"
 #include "sotto/core/bytes.h"
+#include "sotto/core/daemon.h"
 #include "sotto/core/sodium.h"
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
 
 int Fail(const std::string& message) {
   std::cerr << "sotto-mixnode: " << message << "\n";
@@ -61,11 +57,7 @@ int Status(const sotto::mixnode::NodeConfig& config) {
 
 int main(int argc, char** argv) {
   sotto::InitSodiumOrDie();
-  // Secrets live in this process's memory: never let them reach a core file.
-  struct rlimit no_core {
-    0, 0
-  };
-  setrlimit(RLIMIT_CORE, &no_core);
+  sotto::DisableCoreDumps();  // secrets live in this process's memory
 
   auto config = sotto::mixnode::ParseNodeConfig(argc, argv);
   if (!config.ok()) return Fail(config.status().message());
@@ -90,15 +82,11 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const std::atomic<bool>& stop = sotto::StopFlagOnSignals();
 
   auto node = sotto::mixnode::MixNode::Create(std::move(config.value()));
   if (!node.ok()) return Fail(node.status().message());
-  sotto::Status s = node.value()->Run(g_stop);
+  sotto::Status s = node.value()->Run(stop);
   if (!s.ok()) return Fail(s.message());
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sotto/core/bytes.h"
+#include "sotto/core/options.h"
 
 namespace po = boost::program_options;
 
@@ -69,17 +70,8 @@ Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv) {
   c.help_text = help.str();
 
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    if (vm.count("config")) {
-      const auto path = vm["config"].as<std::string>();
-      std::ifstream in(path);
-      if (!in) return Status::InvalidArgument("cannot read config file " + path);
-      po::store(po::parse_config_file(in, opts), vm);
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return Status::InvalidArgument(std::string(e.what()) + " (see sotto-mixnode --help)");
+  if (Status s = ParseOptions(argc, argv, all, positional, opts, "sotto-mixnode", vm); !s.ok()) {
+    return s;
   }
   if (vm.count("help")) {
     c.help = true;
