@@ -42,7 +42,7 @@ const directory::Consensus* MixNode::CurrentConsensus() const {
   return consensus_.empty() ? nullptr : &consensus_.rbegin()->second;
 }
 
-bool MixNode::PostDescriptor() {
+directory::NodeDescriptor MixNode::OwnDescriptor() const {
   directory::NodeDescriptor d;
   d.name = config_.name;
   d.identity = keys_.identity().verify_key();
@@ -51,6 +51,11 @@ bool MixNode::PostDescriptor() {
   d.role = config_.role;
   d.layer = config_.layer;
   d.routing_keys = keys_.PublicRoutingKeys();
+  return d;
+}
+
+bool MixNode::PostDescriptor() {
+  const directory::NodeDescriptor d = OwnDescriptor();
   Status s =
       directory_->PostDescriptor(directory::SignDescriptor(d, keys_.identity()), kDirectoryTimeout);
   if (s.ok()) {

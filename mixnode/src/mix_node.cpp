@@ -53,13 +53,8 @@ Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config) {
   }
   // Refuse a configuration whose descriptor the authority could never accept, now.
   {
-    directory::NodeDescriptor d;
-    d.name = node->config_.name;
-    d.identity = node->keys_.identity().verify_key();
-    d.link_key = node->keys_.link().public_key;
-    d.address = node->config_.advertise.empty() ? node->bound_endpoint_ : node->config_.advertise;
-    d.role = node->config_.role;
-    d.layer = node->config_.layer;
+    directory::NodeDescriptor d = node->OwnDescriptor();
+    // Routing keys are made later, per epoch; any valid key stands in for the check.
     d.routing_keys = {{0, PublicKey{node->keys_.link().public_key}}};
     if (Status s = directory::ValidateDescriptor(d); !s.ok()) {
       return Status::InvalidArgument("configuration: " + s.message());

@@ -63,7 +63,12 @@ class MixNode {
   void ResendUnacked(std::int64_t now_us);
   void OnPeerMessage(const sphinx::NodeId& peer, zmq::socket_t& socket);
   zmq::socket_t* PeerSocket(const sphinx::NodeId& id);
-  std::optional<Bytes> MakeDummy();
+  struct Outgoing {
+    sphinx::NodeId next;
+    std::uint64_t seq;  // pool id; 0 for dummies (never resent)
+    Bytes packet;
+  };
+  std::optional<Outgoing> MakeDummy();
   bool SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const Bytes& packet);
 
   // mix_housekeeping.cpp
@@ -72,6 +77,8 @@ class MixNode {
   void AdoptConsensus(directory::Consensus consensus);
   void RotateKeys(std::uint64_t current_epoch);
   bool PostDescriptor();  // false: the authority is unreachable
+  // This node's descriptor, with its current routing keys.
+  directory::NodeDescriptor OwnDescriptor() const;
   // The node with this id in any retained consensus (current epoch first).
   const directory::NodeDescriptor* FindNode(const sphinx::NodeId& id) const;
   const directory::Consensus* CurrentConsensus() const;

@@ -106,7 +106,8 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
   Status stored = Status::Ok();
   if (auto* fwd = std::get_if<sphinx::Forward>(&result)) {
     PooledPacket p{0, NowUs(), fwd->delay_ms, fwd->next_hop, std::move(fwd->packet)};
-    if (FindNode(p.next_hop) == nullptr && !from_node) {
+    const bool known_hop = FindNode(p.next_hop) != nullptr;
+    if (!known_hop && !from_node) {
       // A client cannot make us hold packets for nodes we do not know. Its tag is not recorded
       // and it gets no ack: if our document is just behind, its retry will be accepted.
       metrics_.Add("packets_refused", 1, "unknown_next_hop");
@@ -116,7 +117,7 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
                                        "shortly with a fresh consensus"});
       return;
     } else {
-      if (FindNode(p.next_hop) == nullptr) {
+      if (!known_hop) {
         // A node's document is newer than ours: keep the packet (resent until the next hop is
         // known, see ResendUnacked) and fetch the consensus soon.
         metrics_.Add("unknown_next_hop_held");

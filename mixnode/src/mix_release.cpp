@@ -38,7 +38,7 @@ bool MixNode::SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const By
 
 // A dummy: a real Sphinx packet over the rest of this mix's cascade to a random provider,
 // addressed to the dummy mailbox, so it is indistinguishable from real traffic on every link.
-std::optional<Bytes> MixNode::MakeDummy() {
+std::optional<MixNode::Outgoing> MixNode::MakeDummy() {
   const auto* c = CurrentConsensus();
   if (c == nullptr) return std::nullopt;
   const sphinx::NodeId me = keys_.identity().verify_key().bytes;
@@ -62,10 +62,7 @@ std::optional<Bytes> MixNode::MakeDummy() {
   path.push_back({provider->id(), *key, 0});
   auto packet = sphinx::CreateForwardPacket(path, kDummyMailbox, {});
   if (!packet.ok()) return std::nullopt;
-  // The dummy's first hop is where the packet goes: prefix the next hop id so the caller knows.
-  Bytes out(path.front().id.begin(), path.front().id.end());
-  out.insert(out.end(), packet->begin(), packet->end());
-  return out;
+  return Outgoing{path.front().id, 0, std::move(packet.value())};
 }
 
 void MixNode::ReleaseDue(std::int64_t now_us) {
@@ -74,11 +71,6 @@ void MixNode::ReleaseDue(std::int64_t now_us) {
   const std::size_t dummies = mix ? policy_->DummiesFor(ids.size()) : 0;
   if (ids.empty() && dummies == 0) return;
 
-  struct Outgoing {
-    sphinx::NodeId next;
-    std::uint64_t seq;  // pool id; 0 for dummies (never resent)
-    Bytes packet;
-  };
   std::vector<Outgoing> batch;
   for (auto id : ids) {
     auto it = pool_.find(id);
@@ -88,10 +80,7 @@ void MixNode::ReleaseDue(std::int64_t now_us) {
   for (std::size_t i = 0; i < dummies; ++i) {
     auto d = MakeDummy();
     if (!d) break;
-    sphinx::NodeId next{};
-    std::copy_n(d->begin(), next.size(), next.begin());
-    batch.push_back(
-        {next, 0, Bytes(d->begin() + static_cast<std::ptrdiff_t>(next.size()), d->end())});
+    batch.push_back(std::move(*d));
     metrics_.Add("dummies_sent");
   }
   Shuffle(batch, SystemRng());
