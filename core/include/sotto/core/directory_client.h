@@ -17,10 +17,10 @@ namespace sotto::directory {
 
 // What a node or client is configured with to find and trust the authority.
 struct AuthorityInfo {
-  std::string address;                 // "tcp://127.0.0.1:7000"
+  std::string address;                  // "tcp://127.0.0.1:7000"
   transport::LinkPublicKey link_key{};  // the authority's CURVE key
-  VerifyKey verify_key;                // the authority's signing key
-  EpochClock clock;                    // the network's epoch genesis and length
+  VerifyKey verify_key;                 // the authority's signing key
+  EpochClock clock;                     // the network's epoch genesis and length
 };
 
 class DirectoryClient {

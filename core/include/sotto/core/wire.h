@@ -33,8 +33,8 @@ enum MessageType : std::uint8_t {
   kPostDescriptor = 0x31,  // signed descriptor document
   kGetConsensus = 0x32,    // epoch(8), 0 = the current epoch
   // directory → anyone
-  kConsensus = 0x41,   // signed consensus document
-  kPosted = 0x42,      // empty
+  kConsensus = 0x41,  // signed consensus document
+  kPosted = 0x42,     // empty
   // any reply
   kError = 0x7F,  // code(1) ‖ UTF-8 message
 };
