@@ -37,11 +37,6 @@ Authority::~Authority() {
 }
 
 Result<std::unique_ptr<Authority>> Authority::Create(AuthorityConfig config) {
-  auto seed = ReadKeyFile(config.state_dir / "signing.key");
-  if (!seed.ok())
-    return Status::NotFound(seed.status().message() + " (run 'sotto-directory init')");
-  auto link = ReadKeyFile(config.state_dir / "link.key");
-  if (!link.ok()) return link.status();
   // Refuse a configuration that could never be published, now rather than at the first epoch.
   directory::Consensus probe;
   probe.epoch_length_s = config.clock.length_s;
@@ -51,6 +46,11 @@ Result<std::unique_ptr<Authority>> Authority::Create(AuthorityConfig config) {
   if (Status s = directory::ValidateConsensus(probe); !s.ok()) {
     return Status::InvalidArgument("configuration: " + s.message());
   }
+  auto seed = ReadKeyFile(config.state_dir / "signing.key");
+  if (!seed.ok())
+    return Status::NotFound(seed.status().message() + " (run 'sotto-directory init')");
+  auto link = ReadKeyFile(config.state_dir / "link.key");
+  if (!link.ok()) return link.status();
   std::unique_ptr<Authority> a(
       new Authority(std::move(config), SigningKey::FromSeed(seed->Bytes()),
                     transport::CurveKeyPair::FromSecret(std::move(link.value()))));
