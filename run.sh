@@ -17,7 +17,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libsodium-dev libzmq3-dev cppzmq-dev libboost-program-options-dev librocksdb-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev catch2 libqrencode-dev
-  python3 python3-cryptography iproute2
+  python3 python3-cryptography python3-nacl iproute2
 )
 JOBS="$(nproc 2>/dev/null || echo 2)"
 
@@ -71,9 +71,10 @@ case "$cmd" in
     ./build/core/sotto-sphinx-demo
     step "2/4 Starting a local testnet: a directory authority, 3 mixes in a cascade, 2 providers"
     trap 'scripts/testnet.sh stop --state "$PWD/.testnet" >/dev/null' EXIT
-    scripts/testnet.sh start --state "$PWD/.testnet" --epoch-length-s 300
-    step "3/4 Alice sends to Bob through provider-1 → mix-1 → mix-2 → mix-3 → provider-2"
-    scripts/testnet.sh probe --state "$PWD/.testnet"
+    scripts/testnet.sh start --state "$PWD/.testnet" --epoch-length-s 300 \
+      --set send-rate-per-min=120 --set fetch-interval-ms=1000
+    step "3/4 Alice and Bob chat through it with the real sotto client"
+    scripts/chat_demo.sh --state "$PWD/.testnet"
     step "4/4 What the nodes counted (Prometheus textfiles in .testnet/<node>/data/metrics.prom)"
     sleep 1.5
     for n in provider-1 mix-1 mix-2 mix-3 provider-2; do

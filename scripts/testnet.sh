@@ -2,20 +2,23 @@
 # A complete Sotto network on this machine: a directory authority, three mixes in a cascade and
 # two providers, each a separate process, with generated keys and configs in a state folder.
 #
-#   scripts/testnet.sh start [--state DIR] [--epoch-length-s N] [--netns]
+#   scripts/testnet.sh start [--state DIR] [--epoch-length-s N] [--netns] [--set KEY=VALUE]...
 #   scripts/testnet.sh probe [--state DIR]     push messages Alice → Bob through it (sotto-probe)
 #   scripts/testnet.sh status [--state DIR]
 #   scripts/testnet.sh stop [--state DIR]      stops every process it started (and namespaces)
 #
 # --netns runs every node in its own network namespace with its own address (10.77.0.0/24 on a
 # bridge this script creates and removes; needs root and iproute2), so the multi-host shape is
-# exercised on one machine. Binaries come from $SOTTO_BIN (default: build/ next to this script).
+# exercised on one machine. --set adds a line to the authority's configuration, e.g.
+# --set send-rate-per-min=600 for faster clients (see `sotto-directory run --help`).
+# Binaries come from $SOTTO_BIN (default: build/ next to this script).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${SOTTO_BIN:-$ROOT/build}"
 STATE="$ROOT/.testnet"
 EPOCH=60
 NETNS=0
+EXTRA=()
 MIXES=(mix-1 mix-2 mix-3)
 PROVIDERS=(provider-1 provider-2)
 BRIDGE=sottobr0
@@ -29,7 +32,8 @@ while [ $# -gt 0 ]; do
     --state) STATE="$(realpath -m "$2")"; shift 2 ;;
     --epoch-length-s) EPOCH="$2"; shift 2 ;;
     --netns) NETNS=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --set) [[ "${2:-}" == *=* ]] || die "--set needs KEY=VALUE"; EXTRA+=("${2%%=*} = ${2#*=}"); shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
@@ -120,6 +124,7 @@ genesis-unix = $genesis
 batch-size = 4
 batch-timeout-ms = 500
 min-batch = 4
+$(printf '%s\n' "${EXTRA[@]}")
 $node_lines
 INI
   say "starting the directory authority"
@@ -192,5 +197,5 @@ case "$cmd" in
   stop) stop ;;
   status) status ;;
   probe) probe ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || die "unknown command '$cmd'" ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || die "unknown command '$cmd'" ;;
 esac

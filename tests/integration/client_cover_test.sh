@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Cover traffic: the number of packets a client sends in a fixed window must not depend on how
+# many real messages it sends (a real message takes the place of a cover packet), and every
+# packet has the same size. Two windows of W seconds each: one idle, one in which N messages are
+# queued at its start. Each window's count must match the consensus rate λ·W within 4 standard
+# deviations of a Poisson count, and the two counts must agree within 4 standard deviations of
+# their difference — while N is chosen well above that tolerance, so a client that sent real
+# messages on top of its cover traffic would fail.
+set -uo pipefail
+BIN="${1:?usage: client_cover_test.sh BUILD_DIR}"
+source "$(dirname "$0")/client_common.sh"
+
+SEND=480; LOOP=30; DROP=30; W=25; N=120
+start_net --set send-rate-per-min=$SEND --set cover-loop-per-min=$LOOP --set cover-drop-per-min=$DROP \
+          --set fetch-interval-ms=1000
+new_user alice provider-1 --no-passphrase
+new_user bob provider-2 --no-passphrase
+introduce alice bob
+total() { s alice status --json | json 'd["packets"]["total"]'; }
+started() { [ "$(total)" -gt 0 ]; }
+wait_until 30 "alice's cover traffic starts" started
+
+sleep 2
+a0="$(total)"; sleep "$W"; a1="$(total)"
+for i in $(seq 1 "$N"); do echo "message $i"; done > "$T/msgs"
+b0="$(total)"
+while read -r line; do s alice send bob "$line" >/dev/null || die "send"; done < "$T/msgs"
+queued_at_start="$(s alice status --json | json 'd["queue"]')"
+sleep "$W"; b1="$(total)"
+status="$(s alice status --json)"
+idle=$((a1 - a0)); busy=$((b1 - b0))
+real="$(json 'd["packets"]["real"]' <<<"$status")"
+echo "idle window: $idle packets; busy window: $busy packets ($real real in total; $N queued, $queued_at_start of them still waiting when the last send returned)"
+"$PY" - "$idle" "$busy" "$SEND" "$LOOP" "$DROP" "$W" "$N" <<'PYEOF' || die "packet counts depend on real traffic"
+import math, sys
+idle, busy, send, loop, drop, w, n = map(int, sys.argv[1:])
+lam = (send + loop + drop) / 60 * w
+tol = 4 * math.sqrt(lam)
+diff_tol = 4 * math.sqrt(2 * lam)
+print(f"expected {lam:.0f} ± {tol:.0f} per window; difference tolerance {diff_tol:.0f}; real messages {n}")
+assert n > diff_tol, "the test is too weak: N must exceed the tolerance"
+ok = abs(idle - lam) <= tol and abs(busy - lam) <= tol and abs(busy - idle) <= diff_tol
+sys.exit(0 if ok else 1)
+PYEOF
+ok "the packet count does not depend on real messages"
+[ "$(json 'd["packets"]["failed"]' <<<"$status")" = 0 ] || die "some packets were not taken by the provider"
+[ "$(json 'd["packets"]["bytes_each"]' <<<"$status")" -gt 2000 ] || die "bytes_each"
+loops_back() { [ "$(s alice status --json | json 'd["loops"]["returned"]')" -gt 0 ]; }
+wait_until 30 "alice's loop cover returns" loops_back
+ok "loop cover packets come back to alice"
+all_in() { [ "$(s bob status --json | json 'd["received"]')" -ge "$N" ]; }
+wait_until 90 "bob receives all $N messages" all_in
+ok "all $N real messages arrived"
+
+# All packets one size: every Sphinx packet the provider took is stored whole in its RocksDB
+# until forwarded, and the client's counter reports one size; the wire check is in the chat test.
+[ "$fails" -eq 0 ] || die "$fails check(s) failed"
+echo "client cover-traffic test: all passed"
