@@ -510,7 +510,12 @@ std::optional<json> TryAsk(const fs::path& home, const json& request, Failure* f
     const Status& s = r.status();
     const bool not_running = s.code() == Status::Code::kUnavailable &&
                              s.message().find("not running") != std::string::npos;
-    *failure = {not_running ? kExitNotRunning : kExitError, s.message()};
+    std::string message = s.message();
+    if (!not_running && request.value("cmd", "") == "send") {
+      message += "; the message may still have been queued: check `sotto history` before sending "
+                 "it again";
+    }
+    *failure = {not_running ? kExitNotRunning : kExitError, message};
     return std::nullopt;
   }
   const json& reply = r.value();

@@ -14,6 +14,7 @@
 #include "sotto/core/mailbox.h"
 #include "sotto/core/options.h"
 #include "sotto/core/sodium.h"
+#include "sotto/core/wire.h"
 
 namespace po = boost::program_options;
 using namespace std::chrono_literals;
@@ -147,6 +148,7 @@ int main(int argc, char** argv) {
     if (!items.ok()) return Fail("Bob's fetch: " + items.status().message());
     std::vector<std::uint64_t> ids;
     for (const auto& item : items.value()) {
+      if (sotto::wire::IsPadding(item)) continue;  // the provider pads every reply
       std::cout << "Bob received: \"" << std::string(item.payload.begin(), item.payload.end())
                 << "\"\n";
       ids.push_back(item.id);

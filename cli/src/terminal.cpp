@@ -87,6 +87,7 @@ std::optional<std::string> AskHidden(std::string_view prompt) {
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &off);
   }
   std::string line;
+  line.reserve(kMaxPromptAnswer + 1);  // no reallocation, so no unwiped copies left behind
   bool got_line = false;
   while (line.size() < kMaxPromptAnswer) {
     char c = 0;
@@ -116,6 +117,13 @@ std::optional<std::string> AskHidden(std::string_view prompt) {
 }
 
 Result<std::string> ReadPassphraseFile(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto perms = std::filesystem::status(file, ec).permissions();
+  if (!ec && (perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) !=
+                 std::filesystem::perms::none) {
+    return Status::InvalidArgument("the passphrase file " + file.string() +
+                                   " can be read by other users; restrict it with chmod 600");
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     return Status::InvalidArgument("cannot read the passphrase file " + file.string() +

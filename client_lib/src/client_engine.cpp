@@ -19,7 +19,7 @@ using nlohmann::json;
 
 constexpr auto kProviderTimeout = 2000ms;
 constexpr auto kDirectoryTimeout = 2000ms;
-constexpr std::uint16_t kFetchBatch = 32;
+constexpr std::uint16_t kFetchBatch = 8;
 
 std::int64_t NowUnix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -116,7 +116,6 @@ ClientEngine::ClientEngine(std::unique_ptr<ClientStore> store, Profile profile, 
   authority_.verify_key.bytes = profile_.directory_verify_key;
   authority_.clock.genesis_unix = profile_.genesis_unix;
   authority_.clock.length_s = profile_.epoch_length_s;
-  directory_ = std::make_unique<directory::DirectoryClient>(context_, link_keys_, authority_);
 }
 
 ClientEngine::~ClientEngine() = default;
@@ -144,10 +143,14 @@ Status ClientEngine::RefreshConsensus() {
     return Status::Ok();
   }
   last_consensus_fetch_ = std::chrono::steady_clock::now();
+  // Every fetch from a fresh throw-away key: the directory must not learn my link key (which
+  // names my mailbox) or link my fetches together.
+  directory_.reset();
+  directory_keys_ = std::make_unique<transport::CurveKeyPair>(transport::CurveKeyPair::Generate());
+  directory_ = std::make_unique<directory::DirectoryClient>(context_, *directory_keys_, authority_);
   auto fetched = directory_->FetchConsensus(epoch, now, kDirectoryTimeout);
+  directory_.reset();
   if (!fetched.ok()) {
-    // A fresh socket next time: a timed-out request may still have its reply in flight.
-    directory_ = std::make_unique<directory::DirectoryClient>(context_, link_keys_, authority_);
     NoteError("no consensus for epoch " + std::to_string(epoch) + ": " +
               fetched.status().message());
     return HasConsensus() ? Status::Ok() : fetched.status();
@@ -239,7 +242,7 @@ void ClientEngine::SendOne(PacketKind kind) {
       // slot carries a drop cover packet as usual.
       NoteError("a queued message cannot be routed now (" + packet.status().message() +
                 "); it stays in the queue");
-      (void)store_->CountAttempt(next->seq);
+      (void)store_->RequeueAtTail(next->seq);
     }
     kind = PacketKind::kDrop;
   }
@@ -298,12 +301,12 @@ Status ClientEngine::QueueForPeer(const PublicKey& peer, const ContactCode& code
   return store_->Enqueue(std::move(out)).status();
 }
 
-void ClientEngine::ProcessMail(const Bytes& payload,
-                               std::map<std::string, std::vector<MessageId>>& receipts) {
+ClientEngine::MailOutcome ClientEngine::ProcessMail(
+    const Bytes& payload, std::map<std::string, std::vector<MessageId>>& receipts) {
   if (IsLoopMessage(loop_key_, payload)) {
     ++counters_.loops_returned;
     counters_.last_loop_return_unix = NowUnix();
-    return;
+    return MailOutcome::kDone;
   }
   std::optional<PublicKey> from;
   Result<Bytes> body = Status::NotFound("no session");
@@ -318,14 +321,21 @@ void ClientEngine::ProcessMail(const Bytes& payload,
     auto header = X3dhHeader::Open(payload, prekey_);
     if (header.ok()) {
       const auto peer = header.value().initiator_identity;
-      body = SessionsFor(peer).OpenNewSession(identity_, prekey_, header.value(), payload);
+      auto it = sessions_.find(KeyHex(peer));
+      if (it != sessions_.end()) {
+        body = it->second.OpenNewSession(identity_, prekey_, header.value(), payload);
+      } else {  // a new partner is only remembered once their message opened
+        PeerSessions fresh(peer);
+        body = fresh.OpenNewSession(identity_, prekey_, header.value(), payload);
+        if (body.ok()) sessions_.emplace(KeyHex(peer), std::move(fresh));
+      }
       if (body.ok()) from = peer;
     }
   }
   if (!from) {
     ++counters_.undecryptable;
     spdlog::info("dropped a message no session could open");
-    return;
+    return MailOutcome::kDone;
   }
   auto decoded = DecodeBody(body.value());
   sodium_memzero(body.value().data(), body.value().size());
@@ -333,11 +343,13 @@ void ClientEngine::ProcessMail(const Bytes& payload,
     ++counters_.undecryptable;
     spdlog::info("dropped a message with a malformed body");
     (void)SaveSessions(*from);
-    return;
+    return MailOutcome::kDone;
   }
   auto& msg = decoded.value();
   if (msg.type == BodyType::kReceipt) {
-    for (const auto& id : msg.receipts) (void)store_->SetStatus(id, DeliveryStatus::kDelivered);
+    for (const auto& id : msg.receipts) {
+      (void)store_->SetStatus(id, DeliveryStatus::kDelivered, *from);  // only what went to them
+    }
   } else if (store_->HasMessage(msg.id)) {
     ++counters_.duplicates;
   } else {
@@ -353,13 +365,27 @@ void ClientEngine::ProcessMail(const Bytes& payload,
     // History first, then the session: a crash in between re-fetches the message, which the
     // old session opens again and HasMessage then recognises.
     if (auto s = store_->AddHistory(std::move(entry), std::nullopt); !s.ok()) {
-      NoteError("could not store a received message: " + s.status().message());
-      return;
+      // Not stored: the message stays at the provider (not acknowledged), and the session goes
+      // back to its saved state so that it opens the message again next time.
+      NoteError("could not store a received message (it stays at the provider): " +
+                s.status().message());
+      ReloadSessions(*from);
+      return MailOutcome::kRetry;
     }
     ++counters_.received;
     receipts[KeyHex(*from)].push_back(msg.id);
   }
   if (auto s = SaveSessions(*from); !s.ok()) NoteError("could not save a session: " + s.message());
+  return MailOutcome::kDone;
+}
+
+void ClientEngine::ReloadSessions(const PublicKey& peer) {
+  sessions_.erase(KeyHex(peer));
+  auto blob = store_->LoadSessions(peer);
+  if (!blob.ok()) return;
+  auto sessions = PeerSessions::Deserialize(blob.value());
+  sodium_memzero(blob.value().data(), blob.value().size());
+  if (sessions.ok()) sessions_.emplace(KeyHex(peer), std::move(sessions.value()));
 }
 
 void ClientEngine::FetchOnce() {
@@ -373,11 +399,11 @@ void ClientEngine::FetchOnce() {
   ProviderAnswered();
   ++counters_.fetches;
   counters_.last_fetch_unix = NowUnix();
-  if (items.value().empty()) return;
   std::map<std::string, std::vector<MessageId>> receipts;
   std::vector<std::uint64_t> ids;
   for (const auto& item : items.value()) {
-    ProcessMail(item.payload, receipts);
+    if (item.id == 0) continue;  // padding: every MAIL reply has the same size
+    if (ProcessMail(item.payload, receipts) == MailOutcome::kRetry) break;
     ids.push_back(item.id);
   }
   for (auto& [hex, list] : receipts) {
@@ -400,6 +426,9 @@ void ClientEngine::FetchOnce() {
       }
     }
   }
+  // Every fetch is followed by an ACK of the same size, mail or not (id 0 = padding), so the
+  // link shows the same exchange whether mail came or not (client-spec §3).
+  ids.resize(kFetchBatch, 0);
   if (auto s = link_->Ack(mailbox_, ids, kProviderTimeout); !s.ok()) {
     NoteError("acknowledging mail failed (it will be fetched again): " + s.message());
   }
@@ -432,6 +461,9 @@ json ClientEngine::Handle(const json& request, bool& stop) {
     }
   } catch (const json::exception& e) {
     return Fail("invalid", std::string("malformed request: ") + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("request failed unexpectedly: {}", e.what());
+    return Fail("internal", std::string("the request failed unexpectedly: ") + e.what());
   }
   return Fail("invalid", "unknown request '" + *cmd + "'");
 }
@@ -596,10 +628,7 @@ json ClientEngine::History(const json& request) {
   }
   auto contact = store_->FindContact(*name);
   if (!contact.ok()) return FailFrom(contact.status());
-  auto entries = store_->History(contact.value().code.identity_key, 1000000);
-  if (entries.size() > limit) {
-    entries.erase(entries.begin(), entries.end() - static_cast<std::ptrdiff_t>(limit));
-  }
+  auto entries = store_->History(contact.value().code.identity_key, limit);
   json list = json::array();
   for (const auto& e : entries) {
     list.push_back({{"id", IdHex(e.id)},

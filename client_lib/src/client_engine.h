@@ -69,7 +69,10 @@ class ClientEngine {
   Status SendPacket(const Bytes& packet);
   Result<Bytes> BuildPacket(const sphinx::NodeId& provider, const sphinx::MailboxId& mailbox,
                             ByteSpan message);
-  void ProcessMail(const Bytes& payload, std::map<std::string, std::vector<MessageId>>& receipts);
+  enum class MailOutcome { kDone, kRetry };  // kRetry: not stored, do not acknowledge
+  MailOutcome ProcessMail(const Bytes& payload,
+                          std::map<std::string, std::vector<MessageId>>& receipts);
+  void ReloadSessions(const PublicKey& peer);
   Status SaveSessions(const PublicKey& peer);
   Status QueueForPeer(const PublicKey& peer, const ContactCode& code, const MessageBody& body,
                       std::optional<HistoryEntry> history);
@@ -99,6 +102,7 @@ class ClientEngine {
   zmq::context_t& context_;
   directory::AuthorityInfo authority_;
   std::optional<directory::Consensus> consensus_;
+  std::unique_ptr<transport::CurveKeyPair> directory_keys_;  // throw-away, one per fetch
   std::unique_ptr<directory::DirectoryClient> directory_;
   std::unique_ptr<ProviderLink> link_;
   std::string link_address_;

@@ -971,12 +971,16 @@ bool ClientStore::HasMessage(const MessageId& id) {
   return s.ok();
 }
 
-Status ClientStore::SetStatus(const MessageId& id, DeliveryStatus status) try {
+Status ClientStore::SetStatus(const MessageId& id, DeliveryStatus status,
+                              const std::optional<PublicKey>& only_to) try {
   if (!ValidStatus(status)) return Status::InvalidArgument("unknown delivery status");
   auto hkey = impl_->FindHistoryKey(id);
   if (!hkey.ok()) return hkey.status();
   auto entry = impl_->ReadHistory(*hkey);
   if (!entry.ok()) return entry.status();
+  if (only_to && (entry->direction != Direction::kOutgoing || !(entry->peer == *only_to))) {
+    return Status::NotFound("no message with this id was sent to that contact");
+  }
   if (entry->direction == Direction::kOutgoing && Rank(status) <= Rank(entry->status)) {
     return Status::Ok();
   }
@@ -1142,6 +1146,26 @@ Status ClientStore::CountAttempt(std::uint64_t seq) try {
   return impl_->Write(batch, "update a queued message in");
 } catch (const std::exception& e) {
   return Unexpected("count a sending attempt", e);
+}
+
+Status ClientStore::RequeueAtTail(std::uint64_t seq) try {
+  Impl& d = *impl_;
+  const SeqKey k = EncodeSeq(seq);
+  auto plain = d.Read(d.outbox, AsSlice(k));
+  if (!plain.ok()) return plain.status();
+  auto entry = DecodeOutbox(plain->span());
+  if (!entry) return Status::Corruption(fmt::format("queued message number {} is damaged", seq));
+  ++entry->attempts;
+  entry->seq = d.next_seq;
+  rocksdb::WriteBatch batch;  // one batch: the entry is never in neither place
+  (void)batch.Delete(d.outbox, AsSlice(k));
+  d.PutOutbox(batch, *entry);
+  d.PutNextSeq(batch, entry->seq + 1);
+  if (Status s = d.Write(batch, "requeue a message in"); !s.ok()) return s;
+  d.next_seq = entry->seq + 1;
+  return Status::Ok();
+} catch (const std::exception& e) {
+  return Unexpected("requeue a message", e);
 }
 
 std::size_t ClientStore::OutgoingCount() {

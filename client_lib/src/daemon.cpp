@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <thread>
 #include <zmq.hpp>
 
 #include "client_engine.h"
@@ -99,67 +100,70 @@ int RunDaemon(const std::filesystem::path& home, StateKey key, int ready_fd) {
   Clock::time_point next_payload = Clock::time_point::max(), next_loop = next_payload,
                     next_drop = next_payload, next_fetch = now, next_consensus = now,
                     next_purge = now;
-  bool scheduled = false;
   bool stop = false;
-  while (!stop && !stop_signal.load()) {
-    now = Clock::now();
-    if (now >= next_consensus) {
-      (void)client.RefreshConsensus();
-      next_consensus = now + (client.HasConsensus() ? 10s : 2s);
-      if (!scheduled && client.Params() != nullptr) {
-        const auto* p = client.Params();
-        next_payload = NextPoisson(now, p->send_rate_per_min);
-        next_loop = NextPoisson(now, p->cover_loop_per_min);
-        next_drop = NextPoisson(now, p->cover_drop_per_min);
-        scheduled = true;
+  const auto never = Clock::time_point::max();
+  while (!stop && !stop_signal.load()) try {
+      now = Clock::now();
+      if (now >= next_consensus) {
+        (void)client.RefreshConsensus();
+        next_consensus = now + (client.HasConsensus() ? 10s : 2s);
+        // A stream starts with the first consensus that gives it a rate (and stops at rate 0).
+        if (const auto* p = client.Params()) {
+          if (next_payload == never) next_payload = NextPoisson(now, p->send_rate_per_min);
+          if (next_loop == never) next_loop = NextPoisson(now, p->cover_loop_per_min);
+          if (next_drop == never) next_drop = NextPoisson(now, p->cover_drop_per_min);
+        }
       }
+      // Streams keep their own clocks: a late event is followed by the next draw from its time, so
+      // the long-run rate is the consensus rate whatever the work in between cost.
+      const auto* p = client.Params();
+      if (p != nullptr && now >= next_payload) {
+        client.SendOne(PacketKind::kPayload);
+        next_payload = std::max(NextPoisson(next_payload, p->send_rate_per_min), now - 5s);
+      }
+      if (p != nullptr && now >= next_loop) {
+        client.SendOne(PacketKind::kLoop);
+        next_loop = std::max(NextPoisson(next_loop, p->cover_loop_per_min), now - 5s);
+      }
+      if (p != nullptr && now >= next_drop) {
+        client.SendOne(PacketKind::kDrop);
+        next_drop = std::max(NextPoisson(next_drop, p->cover_drop_per_min), now - 5s);
+      }
+      if (now >= next_fetch) {
+        client.FetchOnce();
+        next_fetch = now + std::chrono::milliseconds(p != nullptr ? p->fetch_interval_ms : 2000);
+      }
+      if (now >= next_purge) {
+        client.Purge();
+        next_purge = now + 30s;
+      }
+      const auto next = std::min({next_payload, next_loop, next_drop, next_fetch, next_consensus,
+                                  next_purge, Clock::now() + 200ms});
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
+      zmq::pollitem_t item{control.handle(), 0, ZMQ_POLLIN, 0};
+      try {
+        zmq::poll(&item, 1, std::max(wait, 0ms));
+        if ((item.revents & ZMQ_POLLIN) == 0) continue;
+        zmq::message_t request;
+        if (!control.recv(request, zmq::recv_flags::dontwait)) continue;
+        auto parsed = nlohmann::json::parse(
+            std::string_view(static_cast<const char*>(request.data()), request.size()), nullptr,
+            false);
+        nlohmann::json reply =
+            parsed.is_discarded() || !parsed.is_object()
+                ? nlohmann::json{{"ok", false}, {"kind", "invalid"}, {"error", "not a JSON object"}}
+                : client.Handle(parsed, stop);
+        const auto text = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        control.send(zmq::buffer(text), zmq::send_flags::none);
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;
+        spdlog::error("control socket: {}", e.what());
+      }
+    } catch (const std::exception& e) {
+      // Out of memory or a bug: keep the daemon (and the cover traffic) alive, say what happened.
+      spdlog::error("unexpected error in the event loop: {}", e.what());
+      std::this_thread::sleep_for(100ms);
     }
-    // Streams keep their own clocks: a late event is followed by the next draw from its time, so
-    // the long-run rate is the consensus rate whatever the work in between cost.
-    const auto* p = client.Params();
-    if (p != nullptr && now >= next_payload) {
-      client.SendOne(PacketKind::kPayload);
-      next_payload = std::max(NextPoisson(next_payload, p->send_rate_per_min), now - 5s);
-    }
-    if (p != nullptr && now >= next_loop) {
-      client.SendOne(PacketKind::kLoop);
-      next_loop = std::max(NextPoisson(next_loop, p->cover_loop_per_min), now - 5s);
-    }
-    if (p != nullptr && now >= next_drop) {
-      client.SendOne(PacketKind::kDrop);
-      next_drop = std::max(NextPoisson(next_drop, p->cover_drop_per_min), now - 5s);
-    }
-    if (now >= next_fetch) {
-      client.FetchOnce();
-      next_fetch = now + std::chrono::milliseconds(p != nullptr ? p->fetch_interval_ms : 2000);
-    }
-    if (now >= next_purge) {
-      client.Purge();
-      next_purge = now + 30s;
-    }
-    const auto next = std::min({next_payload, next_loop, next_drop, next_fetch, next_consensus,
-                                next_purge, Clock::now() + 200ms});
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
-    zmq::pollitem_t item{control.handle(), 0, ZMQ_POLLIN, 0};
-    try {
-      zmq::poll(&item, 1, std::max(wait, 0ms));
-      if ((item.revents & ZMQ_POLLIN) == 0) continue;
-      zmq::message_t request;
-      if (!control.recv(request, zmq::recv_flags::dontwait)) continue;
-      auto parsed = nlohmann::json::parse(
-          std::string_view(static_cast<const char*>(request.data()), request.size()), nullptr,
-          false);
-      nlohmann::json reply =
-          parsed.is_discarded() || !parsed.is_object()
-              ? nlohmann::json{{"ok", false}, {"kind", "invalid"}, {"error", "not a JSON object"}}
-              : client.Handle(parsed, stop);
-      const auto text = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      control.send(zmq::buffer(text), zmq::send_flags::none);
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      spdlog::error("control socket: {}", e.what());
-    }
-  }
   spdlog::info("sotto daemon stopping");
   control.close();
   std::error_code ec;

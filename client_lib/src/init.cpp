@@ -64,6 +64,14 @@ Result<InitResult> InitClient(const std::filesystem::path& home, const InitOptio
                                    " already holds a Sotto identity; use another --home, or "
                                    "delete that folder to start over (this loses your messages)");
   }
+  for (const char* part : {"db", "sessions"}) {
+    if (std::filesystem::exists(home / part, ec)) {
+      // Never touch a client's data: its state.key is missing, and init would destroy it.
+      return Status::InvalidArgument(home.string() + " holds a Sotto client's data (" + part +
+                                     "/) but no state.key: restore state.key from a backup, or "
+                                     "move the folder away to start over");
+    }
+  }
   if (options.passphrase && options.passphrase->size() < kMinPassphraseLength) {
     return Status::InvalidArgument("the passphrase must have at least " +
                                    std::to_string(kMinPassphraseLength) + " characters");

@@ -2,8 +2,21 @@
 #include "sotto/client_lib/provider_link.h"
 
 #include <string>
+#include <string_view>
 
 namespace sotto::client {
+namespace {
+
+// A provider's error text goes into our log and status: keep printable ASCII only, at most 160
+// characters, so a hostile provider cannot inject terminal escapes or flood the log.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 160)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (text.size() > 160) out += "...";
+  return out;
+}
+
+}  // namespace
 
 ProviderLink::ProviderLink(zmq::context_t& context, const transport::CurveKeyPair& keys,
                            const directory::NodeDescriptor& provider)
@@ -36,7 +49,7 @@ Status ProviderLink::SendPacket(const Bytes& packet, std::chrono::milliseconds t
     return Status::Ok();
   }
   if (const auto* e = std::get_if<wire::ErrorMsg>(&reply.value())) {
-    return Status::Unavailable("provider " + provider_.name + ": " + e->message);
+    return Status::Unavailable("provider " + provider_.name + ": " + Printable(e->message));
   }
   return Status::Corruption("provider did not acknowledge the packet");
 }
@@ -49,8 +62,8 @@ Result<std::vector<wire::MailEntry>> ProviderLink::Fetch(const sphinx::MailboxId
   if (auto* mail = std::get_if<wire::MailMsg>(&reply.value())) return std::move(mail->items);
   if (const auto* e = std::get_if<wire::ErrorMsg>(&reply.value())) {
     if (e->code == wire::ErrorCode::kForbidden)
-      return Status::InvalidArgument("provider refused: " + e->message);
-    return Status::Unavailable("provider: " + e->message);
+      return Status::InvalidArgument("provider refused: " + Printable(e->message));
+    return Status::Unavailable("provider: " + Printable(e->message));
   }
   return Status::Corruption("provider sent an unexpected reply");
 }
@@ -61,7 +74,7 @@ Status ProviderLink::Ack(const sphinx::MailboxId& mailbox, const std::vector<std
   if (!reply.ok()) return reply.status();
   if (std::holds_alternative<wire::AckedMsg>(reply.value())) return Status::Ok();
   if (const auto* e = std::get_if<wire::ErrorMsg>(&reply.value())) {
-    return Status::InvalidArgument("provider refused: " + e->message);
+    return Status::InvalidArgument("provider refused: " + Printable(e->message));
   }
   return Status::Corruption("provider sent an unexpected reply");
 }

@@ -1,11 +1,13 @@
 // What arrives on the node's ROUTER socket: packets (from nodes, and from clients at a provider),
-// mailbox fetches and acknowledgements (providers). Hostile input is expected: every frame is
+// mailbox fetches (answered with exactly the number of items asked for, padded) and
+// acknowledgements (providers). Hostile input is expected: every frame is
 // size-checked by wire::Decode before anything else, and every failure is a counted drop.
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "mix_node.h"
 #include "sotto/core/mailbox.h"
+#include "sotto/core/random.h"
 
 namespace sotto::mixnode {
 namespace {
@@ -192,10 +194,19 @@ void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::Lin
     Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kInternal, "mailbox unavailable"});
     return;
   }
+  // Exactly max_items items, real ones first, then padding (spec §4.3): with full-size messages
+  // the reply's length says nothing about how much mail was waiting.
   wire::MailMsg out;
+  out.items.reserve(msg.max_items);
   for (auto& item : items.value()) {
     out.items.push_back(
         {item.id, item.received_us, item.is_reply, item.surb_id, std::move(item.payload)});
+  }
+  while (out.items.size() < msg.max_items) {
+    wire::MailEntry padding{
+        wire::kPaddingMailId, 0, false, {}, Bytes(wire::kMailPaddingPayloadSize)};
+    SystemRng().Fill(padding.payload);
+    out.items.push_back(std::move(padding));
   }
   metrics_.Add("fetches");
   Reply(routing_id, out);
@@ -204,12 +215,18 @@ void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::Lin
 void MixNode::HandleMailAck(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
                             const wire::AckMsg& msg) {
   if (!OwnsMailbox(routing_id, peer, msg.mailbox)) return;
-  Status s = store_->AckMail(msg.mailbox, msg.ids);
-  if (!s.ok()) {
+  // Id 0 names the padding of a MAIL reply, never a stored item: ignored, so a client can echo
+  // every id it was sent and its ACK's length does not depend on how much mail it received.
+  std::vector<std::uint64_t> ids;
+  ids.reserve(msg.ids.size());
+  for (std::uint64_t id : msg.ids) {
+    if (id != wire::kPaddingMailId) ids.push_back(id);
+  }
+  if (Status s = store_->AckMail(msg.mailbox, ids); !s.ok()) {
     Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kInternal, "mailbox unavailable"});
     return;
   }
-  Reply(routing_id, wire::AckedMsg{static_cast<std::uint16_t>(msg.ids.size())});
+  Reply(routing_id, wire::AckedMsg{static_cast<std::uint16_t>(ids.size())});
 }
 
 }  // namespace sotto::mixnode

@@ -10,8 +10,9 @@
 // Ids: the next id is kept in memory and written to the meta column family in the same batch as
 // the item that uses it, so ids never repeat, even after the newest items were removed and the
 // node restarted (a client re-sending an old acknowledgement must not delete a new message). On
-// open, the counter is also raised past the last key actually present. The in-memory counters and
-// the replay column-family map are guarded by `mu_`; RocksDB itself is thread-safe.
+// open, the counter is also raised past the last key actually present. Mail ids start at 1: 0 is
+// the id of the padding items in MAIL replies and never names a stored item. The in-memory counters
+// and the replay column-family map are guarded by `mu_`; RocksDB itself is thread-safe.
 //
 // Errors: every RocksDB status becomes a sotto::Status naming the operation and the path (see
 // store_rocks.h); a value that does not decode is Corruption naming its key; exceptions (only
@@ -342,7 +343,8 @@ class RocksNodeStore final : public NodeStore {
     if (auto it = next_mail_id_.find(mailbox); it != next_mail_id_.end()) return it->second;
     auto next = ReadNextId(NextMailIdKey(mailbox));
     if (!next.ok()) return next.status();
-    std::uint64_t id = *next;
+    // Never 0, even from a damaged counter: id 0 marks padding in MAIL replies (wire.h).
+    std::uint64_t id = std::max<std::uint64_t>(*next, 1);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), mail_));
     it->SeekForPrev(MailKey(mailbox, std::numeric_limits<std::uint64_t>::max()));
     if (it->Valid()) {

@@ -703,6 +703,57 @@ TEST_CASE("store: unread, read and delivery status", "[store]") {
   CHECK(store->History(bob, 0)[1].status == DeliveryStatus::kDelivered);
 }
 
+TEST_CASE("store: a receipt only confirms messages sent to its author", "[store]") {
+  TempHome t;
+  NewKey(t.home());
+  auto store = OpenStore(t.home());
+  auto rng = DeterministicRng::FromByte(5);
+  const PublicKey bob = RandomKey(rng);
+  const PublicKey carol = RandomKey(rng);
+  const auto to_bob = MakeEntry(bob, Direction::kOutgoing, "to bob", rng);
+  const auto from_bob = MakeEntry(bob, Direction::kIncoming, "from bob", rng);
+  for (const auto* e : {&to_bob, &from_bob}) REQUIRE(store->AddHistory(*e, std::nullopt).ok());
+  // Carol cannot confirm what went to Bob; Bob cannot mark his own incoming message.
+  CHECK(store->SetStatus(to_bob.id, DeliveryStatus::kDelivered, carol).code() ==
+        Status::Code::kNotFound);
+  CHECK(store->SetStatus(from_bob.id, DeliveryStatus::kDelivered, bob).code() ==
+        Status::Code::kNotFound);
+  CHECK(store->History(bob, 0)[0].status == DeliveryStatus::kQueued);
+  CHECK(store->History(bob, 0)[1].status == DeliveryStatus::kReceived);
+  REQUIRE(store->SetStatus(to_bob.id, DeliveryStatus::kDelivered, bob).ok());
+  CHECK(store->History(bob, 0)[0].status == DeliveryStatus::kDelivered);
+}
+
+TEST_CASE("store: an unroutable message moves behind the others", "[store]") {
+  TempHome t;
+  NewKey(t.home());
+  auto store = OpenStore(t.home());
+  auto rng = DeterministicRng::FromByte(6);
+  const PublicKey bob = RandomKey(rng);
+  const auto m1 = MakeEntry(bob, Direction::kOutgoing, "first", rng);
+  const auto m2 = MakeEntry(bob, Direction::kOutgoing, "second", rng);
+  REQUIRE(store->AddHistory(m1, MakePacket(m1, rng)).ok());
+  REQUIRE(store->AddHistory(m2, MakePacket(m2, rng)).ok());
+  auto head = store->NextOutgoing();
+  REQUIRE(head);
+  REQUIRE(head->id == m1.id);
+  REQUIRE(store->RequeueAtTail(head->seq).ok());
+  CHECK(store->OutgoingCount() == 2);
+  auto next = store->NextOutgoing();
+  REQUIRE(next);
+  CHECK(next->id == m2.id);
+  REQUIRE(store->RemoveOutgoing(next->seq).ok());
+  next = store->NextOutgoing();
+  REQUIRE(next);
+  CHECK(next->id == m1.id);
+  CHECK(next->attempts == 1);
+  CHECK(next->sphinx_message == head->sphinx_message);
+  store.reset();
+  store = OpenStore(t.home());  // and it survives a restart in its new place
+  CHECK(store->OutgoingCount() == 1);
+  CHECK(store->RequeueAtTail(12345).code() == Status::Code::kNotFound);
+}
+
 TEST_CASE("store: PurgeExpired deletes entries and their bytes leave the database files",
           "[store]") {
   TempHome t;

@@ -1,8 +1,9 @@
 // Wire messages: round trips, and strict rejection of anything malformed.
+#include "sotto/core/wire.h"
+
 #include <catch2/catch.hpp>
 
 #include "sotto/core/random.h"
-#include "sotto/core/wire.h"
 
 namespace w = sotto::wire;
 using sotto::Bytes;
@@ -48,6 +49,57 @@ TEST_CASE("every wire message round-trips", "[wire]") {
   CHECK(e.message == "not yours");
 }
 
+TEST_CASE("a padded MAIL reply and a zero-padded ACK round-trip; sizes are fixed", "[wire]") {
+  auto rng = sotto::DeterministicRng::FromByte(7);
+  const auto full_message = [&](std::uint64_t id) {
+    w::MailEntry e{id,
+                   1700000000000000 + static_cast<std::int64_t>(id),
+                   false,
+                   {},
+                   Bytes(w::kMailPaddingPayloadSize)};
+    rng.Fill(e.payload);
+    return e;
+  };
+  const auto padding = [&] {
+    w::MailEntry e{w::kPaddingMailId, 0, false, {}, Bytes(w::kMailPaddingPayloadSize)};
+    rng.Fill(e.payload);
+    return e;
+  };
+  constexpr std::size_t kN = 8;
+  for (std::size_t real : {0u, 1u, 3u, 8u}) {
+    w::MailMsg mail;
+    for (std::size_t i = 0; i < kN; ++i)
+      mail.items.push_back(i < real ? full_message(i + 1) : padding());
+    const Bytes encoded = w::Encode(mail);
+    CHECK(encoded.size() == w::PaddedMailMessageSize(kN));
+    auto decoded = w::Decode(encoded);
+    REQUIRE(decoded.ok());
+    const auto& m = std::get<w::MailMsg>(decoded.value());
+    REQUIRE(m.items.size() == kN);
+    std::size_t real_seen = 0;
+    for (std::size_t i = 0; i < kN; ++i) {
+      CHECK(m.items[i].id == mail.items[i].id);
+      CHECK(m.items[i].payload == mail.items[i].payload);
+      CHECK(w::IsPadding(m.items[i]) == (i >= real));
+      if (!w::IsPadding(m.items[i])) ++real_seen;
+    }
+    CHECK(real_seen == real);
+  }
+  CHECK(w::PaddedMailMessageSize(8) == 16651);
+  CHECK(w::PaddedMailMessageSize(w::kMaxFetchItems) <= w::kMaxMailMessageSize);
+
+  w::AckMsg ack;
+  ack.mailbox.fill(4);
+  ack.ids = {7, 9, 0, 0, 0, 0, 0, 0};
+  CHECK(w::Encode(ack).size() == w::AckMessageSize(8));
+  CHECK(std::get<w::AckMsg>(RoundTrip(ack)).ids == ack.ids);
+  ack.ids.assign(w::kMaxFetchItems, 0);  // all padding, as many as a FETCH may ask for
+  CHECK(std::get<w::AckMsg>(RoundTrip(ack)).ids == ack.ids);
+  ack.ids.clear();  // an empty ACK is valid too
+  CHECK(std::get<w::AckMsg>(RoundTrip(ack)).ids.empty());
+  CHECK(std::get<w::AckedMsg>(RoundTrip(w::AckedMsg{0})).count == 0);
+}
+
 TEST_CASE("malformed wire messages are rejected, never crash", "[wire][security]") {
   CHECK_FALSE(w::Decode({}).ok());
   Bytes packet = w::Encode(w::PacketMsg{1, Bytes(sotto::sphinx::kPacketSize)});
@@ -65,8 +117,18 @@ TEST_CASE("malformed wire messages are rejected, never crash", "[wire][security]
   ack[0] = w::kAck;
   ack[34] = 3;  // claims 3 ids, has none
   CHECK_FALSE(w::Decode(ack).ok());
+  // An ACK of zero ids with one byte too many or too few, and one over the item limit.
+  Bytes zero_ack = w::Encode(w::AckMsg{{}, std::vector<std::uint64_t>(8, 0)});
+  zero_ack.push_back(0);
+  CHECK_FALSE(w::Decode(zero_ack).ok());
+  zero_ack.resize(zero_ack.size() - 2);
+  CHECK_FALSE(w::Decode(zero_ack).ok());
+  CHECK_FALSE(
+      w::Decode(w::Encode(w::AckMsg{{}, std::vector<std::uint64_t>(w::kMaxFetchItems + 1, 0)}))
+          .ok());
+  CHECK_FALSE(w::Decode(Bytes(34, w::kAck)).ok());           // no room for the count
   CHECK_FALSE(w::Decode(Bytes{w::kMail, 0, 1, 0, 0}).ok());  // truncated item
-  CHECK_FALSE(w::Decode(Bytes{w::kError, 9}).ok());           // unknown error code
+  CHECK_FALSE(w::Decode(Bytes{w::kError, 9}).ok());          // unknown error code
   // Fuzz: random bytes of random lengths with every type byte.
   auto rng = sotto::DeterministicRng::FromByte(5);
   for (int i = 0; i < 3000; ++i) {

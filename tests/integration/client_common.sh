@@ -4,6 +4,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export SOTTO_BIN="$BIN"
 SOTTO="$BIN/cli/sotto"
 PY=/usr/bin/python3
+umask 077  # like a careful user: passphrase files and homes private
 T="$(mktemp -d /tmp/sotto-client-test-XXXXXX)"
 NET="$T/net"
 fails=0

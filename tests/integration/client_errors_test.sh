@@ -64,6 +64,8 @@ s alice up >/dev/null || die "alice up"
 # Bob's wrong passphrase: a clear refusal, the daemon stays down, nothing changes.
 s bob down >/dev/null
 expect 2 "wrong passphrase" s bob up --passphrase-file "$T/wrong.pass"
+cp "$T/bob.pass" "$T/open.pass"; chmod 644 "$T/open.pass"
+expect 2 "chmod 600" s bob up --passphrase-file "$T/open.pass"
 expect 3 "not running" s bob status
 s bob up --passphrase-file "$T/bob.pass" >/dev/null || die "bob up"
 

@@ -1,6 +1,7 @@
 // The network, end to end, with real processes, real sockets and real RocksDB: delivery across
 // the cascade, mailbox access control, replay protection across restarts, no loss on kill -9,
 // dummies, hostile peers and frames, a forged directory, and epoch rotation under traffic.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -52,7 +53,8 @@ struct Clients {
     return p.value();
   }
 
-  // Fetches (and acknowledges) until `count` messages arrived or the timeout passed.
+  // Fetches (and acknowledges) until `count` messages arrived or the timeout passed. Padding
+  // items (id 0) are skipped.
   std::vector<std::string> Receive(std::size_t count, std::chrono::seconds timeout = 30s) {
     std::vector<std::string> got;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -64,6 +66,7 @@ struct Clients {
       }
       std::vector<std::uint64_t> ids;
       for (const auto& i : items.value()) {
+        if (sotto::wire::IsPadding(i)) continue;
         got.emplace_back(i.payload.begin(), i.payload.end());
         ids.push_back(i.id);
       }
@@ -96,7 +99,115 @@ TEST_CASE("a packet crosses the cascade into the right mailbox, which only its o
   ProviderLink alice_at_b(c.ctx, c.alice, *c.pb);
   auto alice_mail = alice_at_b.Fetch(sotto::MailboxForLinkKey(c.alice.public_key), 8, 5000ms);
   REQUIRE(alice_mail.ok());
-  CHECK(alice_mail->empty());
+  CHECK(alice_mail->size() == 8);  // all padding
+  CHECK(std::all_of(alice_mail->begin(), alice_mail->end(), sotto::wire::IsPadding));
+}
+
+TEST_CASE("a provider pads every MAIL reply to the items asked for; zero ids in an ACK are ignored",
+          "[integration][security]") {
+  namespace w = sotto::wire;
+  Testnet net;
+  Clients c(net.WaitForConsensus());
+  // Bob's own raw link, so that the test sees the exact bytes the provider sent.
+  auto sock = sotto::transport::ConnectClient(c.ctx, c.bob, c.pb->link_key, c.pb->address,
+                                              static_cast<std::int64_t>(w::kMaxMailMessageSize));
+  REQUIRE(sock.ok());
+  const auto request = [&](const w::Message& m) {
+    auto reply = sotto::transport::RequestReply(*sock, w::Encode(m), 5000ms, "provider-2");
+    INFO(reply.status().ToString());
+    REQUIRE(reply.ok());
+    return reply.value();
+  };
+  constexpr std::uint16_t kN = 8;
+  // Returns the encoded size of the reply to FETCH{N = 8}, and the ids of its real items.
+  const auto fetch = [&](std::vector<std::uint64_t>& real_ids) {
+    const Bytes raw = request(w::FetchMsg{c.bob_mailbox, kN});
+    auto decoded = w::Decode(raw);
+    REQUIRE(decoded.ok());
+    const auto* mail = std::get_if<w::MailMsg>(&decoded.value());
+    REQUIRE(mail != nullptr);
+    REQUIRE(mail->items.size() == kN);
+    real_ids.clear();
+    for (std::size_t i = 0; i < mail->items.size(); ++i) {
+      const auto& item = mail->items[i];
+      if (!w::IsPadding(item)) {
+        CHECK(real_ids.size() == i);                               // real items come first
+        CHECK(item.payload.size() == w::kMailPaddingPayloadSize);  // full-size test messages
+        real_ids.push_back(item.id);
+        continue;
+      }
+      CHECK(item.received_us == 0);
+      CHECK_FALSE(item.is_reply);
+      CHECK(std::all_of(item.surb_id.begin(), item.surb_id.end(), [](auto b) { return b == 0; }));
+      CHECK(item.payload.size() == w::kMailPaddingPayloadSize);
+      CHECK(item.payload != Bytes(w::kMailPaddingPayloadSize, 0));  // random, not zeros
+    }
+    return raw.size();
+  };
+  // Full-size messages (sphinx::kMaxMessageSize bytes), as every `sotto` client sends.
+  const auto full_size = [](int i) {
+    std::string text = "message " + std::to_string(i) + " ";
+    text.resize(sx::kMaxMessageSize, '.');
+    return text;
+  };
+  const auto deliver = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      REQUIRE(c.alice_link->SendPacket(c.Packet(full_size(i)), 5000ms).ok());
+    }
+    REQUIRE(net.WaitForMetric("provider-2", "sotto_messages_delivered_total", to, 30s));
+  };
+  std::vector<std::uint64_t> ids;
+  const std::size_t empty_size = fetch(ids);
+  CHECK(ids.empty());
+  CHECK(empty_size == w::PaddedMailMessageSize(kN));
+  CHECK(empty_size == 16651);
+
+  deliver(0, 1);
+  CHECK(fetch(ids) == empty_size);
+  CHECK(ids.size() == 1);
+
+  deliver(1, 3);
+  CHECK(fetch(ids) == empty_size);
+  REQUIRE(ids.size() == 3);
+  CHECK(ids[0] >= 1);
+  CHECK(ids[0] < ids[1]);
+  CHECK(ids[1] < ids[2]);
+
+  // An ACK of padding ids only is valid, acknowledged with count 0, and deletes nothing.
+  auto acked = w::Decode(request(w::AckMsg{c.bob_mailbox, std::vector<std::uint64_t>(kN, 0)}));
+  REQUIRE(acked.ok());
+  REQUIRE(std::holds_alternative<w::AckedMsg>(acked.value()));
+  CHECK(std::get<w::AckedMsg>(acked.value()).count == 0);
+  const auto before = ids;
+  CHECK(fetch(ids) == empty_size);
+  CHECK(ids == before);
+
+  // Echoing every id of the reply (real ones and zeros) removes exactly the real ones.
+  std::vector<std::uint64_t> echo = ids;
+  echo.resize(kN, w::kPaddingMailId);
+  acked = w::Decode(request(w::AckMsg{c.bob_mailbox, echo}));
+  REQUIRE(acked.ok());
+  REQUIRE(std::holds_alternative<w::AckedMsg>(acked.value()));
+  CHECK(std::get<w::AckedMsg>(acked.value()).count == 3);
+  CHECK(fetch(ids) == empty_size);
+  CHECK(ids.empty());
+
+  // The ownership check is unchanged: another key's FETCH and ACK get ERROR forbidden.
+  auto eve = sotto::transport::CurveKeyPair::Generate();
+  auto eve_sock = sotto::transport::ConnectClient(
+      c.ctx, eve, c.pb->link_key, c.pb->address, static_cast<std::int64_t>(w::kMaxMailMessageSize));
+  REQUIRE(eve_sock.ok());
+  for (const w::Message& m :
+       {w::Message(w::FetchMsg{c.bob_mailbox, kN}),
+        w::Message(w::AckMsg{c.bob_mailbox, std::vector<std::uint64_t>(kN, 0)})}) {
+    auto reply = sotto::transport::RequestReply(*eve_sock, w::Encode(m), 5000ms, "provider-2");
+    REQUIRE(reply.ok());
+    auto decoded = w::Decode(reply.value());
+    REQUIRE(decoded.ok());
+    const auto* error = std::get_if<w::ErrorMsg>(&decoded.value());
+    REQUIRE(error != nullptr);
+    CHECK(error->code == w::ErrorCode::kForbidden);
+  }
 }
 
 TEST_CASE("batches are padded with dummies, which are dropped and counted at the end",

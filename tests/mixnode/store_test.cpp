@@ -355,6 +355,27 @@ TEST_CASE("store: mail ids are never reused, even after everything was acknowled
   CHECK(MustValue(store->MailCount(kAlice)) == 1);
 }
 
+TEST_CASE("store: mail ids start at 1 and are never 0 (0 marks padding on the wire)", "[store]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "node";
+  {
+    auto store = MustOpen(dir);
+    CHECK(MustValue(store->StoreMail(kAlice, Mail(1, "first"))) == 1);
+    CHECK(MustValue(store->StoreMail(kAlice, Mail(2, "second"))) == 2);
+    MustOk(store->AckMail(kAlice, {1, 2}));
+  }
+  // A counter damaged to 0 (8 zero bytes, as the store encodes it) with an empty mailbox.
+  RawWrite(dir, "default",
+           "next-mail-id/" + std::string(reinterpret_cast<const char*>(kBob.data()), kBob.size()),
+           std::string(8, '\0'));
+  auto store = MustOpen(dir);
+  CHECK(MustValue(store->StoreMail(kBob, Mail(3, "bob"))) == 1);
+  CHECK(MustValue(store->StoreMail(kAlice, Mail(3, "third"))) == 3);
+  // Acknowledging id 0 removes nothing.
+  MustOk(store->AckMail(kBob, {0}));
+  CHECK(MustValue(store->MailCount(kBob)) == 1);
+}
+
 TEST_CASE("store: StoreMail records its replay tag in the same batch", "[store]") {
   TempDir tmp;
   auto store = MustOpen(tmp.path() / "node");

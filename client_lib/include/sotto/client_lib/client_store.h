@@ -111,7 +111,10 @@ class ClientStore {
   Result<std::uint64_t> AddHistory(HistoryEntry entry, std::optional<OutboxEntry> packet);
   Result<std::uint64_t> Enqueue(OutboxEntry packet);  // a packet with no history (a receipt)
   bool HasMessage(const MessageId& id);               // incoming duplicates are dropped
-  Status SetStatus(const MessageId& id, DeliveryStatus status);  // NotFound if unknown
+  // With `only_to`, only an outgoing message sent to that peer is changed (a receipt can only
+  // confirm what was sent to its author); NotFound otherwise.
+  Status SetStatus(const MessageId& id, DeliveryStatus status,
+                   const std::optional<PublicKey>& only_to = std::nullopt);
   // The newest `limit` entries (0 = all), oldest first.
   std::vector<HistoryEntry> History(const PublicKey& peer, std::size_t limit);
   std::vector<HistoryEntry> Unread();  // incoming, not yet read, oldest first
@@ -122,6 +125,9 @@ class ClientStore {
   std::optional<OutboxEntry> NextOutgoing();  // oldest
   Status RemoveOutgoing(std::uint64_t seq);   // once the provider took it
   Status CountAttempt(std::uint64_t seq);     // attempts + 1
+  // Moves a message that cannot be sent now behind the others (attempts + 1), atomically, so one
+  // unroutable message does not hold up the queue.
+  Status RequeueAtTail(std::uint64_t seq);
   std::size_t OutgoingCount();
 
  private:

@@ -33,7 +33,7 @@ struct PooledPacket {
 };
 
 struct MailItem {
-  std::uint64_t id = 0;            // per-mailbox, increasing; the client acknowledges by id
+  std::uint64_t id = 0;            // per-mailbox, increasing from 1 (0: padding on the wire)
   std::int64_t received_us = 0;
   bool is_reply = false;           // a SURB reply (payload still encrypted) rather than a message
   sphinx::SurbId surb_id{};        // for replies
