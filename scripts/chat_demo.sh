@@ -55,12 +55,16 @@ for _ in $(seq 1 60); do
   [ "$(sotto "${B[@]}" inbox --peek --json | grep -o '"from":"alice"' | wc -l)" -ge 2 ] && break
   sleep 1
 done
+[ "$(sotto "${B[@]}" inbox --peek --json | grep -o '"from":"alice"' | wc -l)" -ge 2 ] \
+  || { echo "chat_demo: Bob did not receive Alice's messages within 60 s (see $STATE/*/log, $STATE/bob/sotto.log)" >&2; exit 1; }
 show bob "${B[@]}" inbox
 show bob "${B[@]}" send alice "Hi Alice! Got both 🎉"
 for _ in $(seq 1 60); do
   sotto "${A[@]}" inbox --peek --json | grep -q '"from":"bob"' && break
   sleep 1
 done
+sotto "${A[@]}" inbox --peek --json | grep -q '"from":"bob"' \
+  || { echo "chat_demo: Alice did not receive Bob's reply within 60 s" >&2; exit 1; }
 show alice "${A[@]}" inbox
 for _ in $(seq 1 30); do
   [ "$(sotto "${A[@]}" history bob --json | grep -o '"status":"delivered"' | wc -l)" -ge 2 ] && break

@@ -3,6 +3,8 @@
 // calls the life-cycle functions (daemon.h), prints for people or as JSON, and returns the
 // program's exit code. Errors are one line on stderr: "sotto: <what went wrong, what to do>".
 //
+// The commands live in commands_setup.cpp (init, up, down, status), commands_messages.cpp
+// (contact, send, inbox, history) and chat.cpp; commands.cpp has what they share.
 // Single-threaded; the functions write to stdout/stderr.
 #pragma once
 
@@ -109,5 +111,11 @@ std::string HistoryLine(const nlohmann::json& message, std::int64_t now_unix);
 std::string GetString(const nlohmann::json& object, std::string_view key,
                       std::string fallback = "");
 std::int64_t GetInt(const nlohmann::json& object, std::string_view key, std::int64_t fallback = 0);
+// The object or array at `key`; an empty one if it is missing or of another type.
+const nlohmann::json& GetObject(const nlohmann::json& object, std::string_view key);
+const nlohmann::json& GetArray(const nlohmann::json& object, std::string_view key);
+
+// The reply without its "ok" field, for --json.
+nlohmann::json Payload(nlohmann::json reply);
 
 }  // namespace sotto::cli

@@ -69,10 +69,19 @@ s alice send bob "after the restart ✓" >/dev/null
 wait_until 60 "bob receives after his restart" bash -c "'$SOTTO' --home '$T/home-bob' inbox --peek --json | grep -q 'after the restart'"
 ok "the conversation continues after the restart"
 
+# `sotto chat` with its input from a pipe: a typed line goes out, an incoming one is shown.
+( sleep 1; printf 'typed in chat 💬\n' ) | s alice chat bob --linger 30 > "$T/alice-chat.out" 2>&1 &
+CHAT_PID=$!
+wait_until 60 "bob receives the line typed in alice's chat" bash -c "'$SOTTO' --home '$T/home-bob' inbox --peek --json | grep -q 'typed in chat'"
+s bob send alice "answer into the chat" >/dev/null
+wait $CHAT_PID || die "sotto chat failed: $(cat "$T/alice-chat.out")"
+grep -q "answer into the chat" "$T/alice-chat.out" || die "alice's chat did not show bob's answer: $(cat "$T/alice-chat.out")"
+ok "sotto chat sends typed lines and shows incoming messages"
+
 IK_A="$(identity_hex alice)"; IK_B="$(identity_hex bob)"
 [ ${#IK_A} -eq 64 ] && [ ${#IK_B} -eq 64 ] || die "could not read identity keys"
 FORBID=(--forbid-hex "$IK_A" --forbid-hex "$IK_B" --forbid-text "$M1" --forbid-text "$M2"
-        --forbid-text "$M3" --forbid-text "Hello Bob" --forbid-text "Привет" --forbid-text "after the restart")
+        --forbid-text "$M3" --forbid-text "Hello Bob" --forbid-text "Привет" --forbid-text "after the restart" --forbid-text "typed in chat" --forbid-text "answer into the chat")
 
 if [ "$CAPTURE" -eq 1 ]; then
   kill -TERM "$CAP_PID"; wait "$CAP_PID"
