@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() { echo "FAIL: $*" >&2; [ -d "$T" ] && tail -n 20 "$T"/home-*/sotto.log 2>/dev/null >&2; exit 1; }
+die() { echo "FAIL: $*" >&2; for l in "$T"/home-*/sotto.log; do [ -f "$l" ] && { echo "--- $l" >&2; grep -v "^$" "$l" | tail -n 15 >&2; }; done; exit 1; }
 ok() { echo "ok: $*"; }
 
 # start_net [testnet.sh options]
