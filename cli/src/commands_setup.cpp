@@ -148,6 +148,14 @@ std::string ReadReadyLine(int fd) {
     dup2(null, STDERR_FILENO);
     if (null > STDERR_FILENO) close(null);
   }
+  // Anything the daemon's libraries print (a crash report, a sanitizer finding) goes to its log,
+  // not nowhere. The daemon itself never writes secrets or message text there.
+  const int log =
+      open((home / "sotto.log").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (log >= 0) {
+    dup2(log, STDERR_FILENO);
+    close(log);
+  }
   _exit(client::RunDaemon(home, std::move(locked), ready_fd));
 }
 

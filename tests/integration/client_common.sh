@@ -11,13 +11,22 @@ fails=0
 
 CAP_PID=""
 cleanup() {
+  local rc=$?
+  for h in "$T"/home-*; do  # stop the daemons, then look for sanitizer or crash reports
+    [ -d "$h" ] && "$SOTTO" --home "$h" down >/dev/null 2>&1
+    if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:|terminate called" "$h/sotto.log" 2>/dev/null; then
+      echo "FAIL: a daemon reported a memory error or crash ($h/sotto.log):" >&2
+      grep -E -A12 "AddressSanitizer|LeakSanitizer|runtime error:|terminate called" "$h/sotto.log" | head -40 >&2
+      rc=1
+    fi
+  done
   [ -n "$CAP_PID" ] && kill -TERM "$CAP_PID" 2>/dev/null && wait "$CAP_PID" 2>/dev/null
-  for h in "$T"/home-*; do [ -d "$h" ] && "$SOTTO" --home "$h" down >/dev/null 2>&1; done
   "$ROOT/scripts/testnet.sh" stop --state "$NET" >/dev/null 2>&1 || true
   for h in "$T"/home-*; do  # a daemon that would not stop
     [ -f "$h/daemon.pid" ] && kill -9 "$(cat "$h/daemon.pid")" 2>/dev/null
   done
   rm -rf "$T"
+  exit $rc
 }
 trap cleanup EXIT
 

@@ -1,0 +1,79 @@
+// What one sotto-sim run measured (Results) and what it knows about each measured message
+// (MessageRecord), with their CSV, JSON-lines and text forms. Only messages created in
+// [burn_in_s, duration_s) are measured; counts of packets cover the same window.
+// Plain values; the formatting is deterministic (shortest round-trip doubles), so two runs with
+// the same seed write the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sotto/mixnode/policy.h"
+
+namespace sotto::sim {
+
+struct Scenario;
+
+struct MessageRecord {
+  std::uint64_t repetition = 0;  // RunOptions::repetition of the run
+  std::uint64_t id = 0;  // in order of creation, from 0 (all messages of the run, measured or not)
+  std::uint32_t sender = 0, recipient = 0;  // client ids
+  std::uint32_t packets = 0;
+  mixnode::TimeUs created_us = 0;    // entered the sender's queue
+  mixnode::TimeUs delivered_us = 0;  // its last packet reached the recipient's provider
+  double latency_ms = 0;
+  // The lowest sender entropy of its packets, in bits (NaN when entropy is not tracked).
+  double entropy_bits = 0;
+};
+
+struct EntropyStats {  // per real packet delivered, in bits; all 0 if none or not tracked
+  std::uint64_t packets = 0;
+  double mean = 0, stddev = 0, min = 0, p05 = 0, p25 = 0, p50 = 0, p75 = 0, p95 = 0, max = 0;
+  double effective_set_mean = 0;  // mean of 2^H
+  double normalized_mean = 0;     // mean of H / log2(clients), the normalised degree
+};
+
+struct LatencyStats {  // per delivered message, creation to last packet delivered, in ms
+  std::uint64_t messages = 0;
+  double mean = 0, p50 = 0, p95 = 0, p99 = 0, max = 0;
+};
+
+struct LayerQueue {  // pool sizes of the nodes of one layer (0 = providers, 1.. = mix layers)
+  std::uint32_t layer = 0;
+  double mean = 0;         // time-average pool size, averaged over the layer's nodes
+  std::uint64_t max = 0;   // largest pool any of them had
+};
+
+struct Results {
+  std::uint64_t run_seed = 0;  // DeriveSeed(seed, point, repetition)
+  std::uint64_t point = 0, repetition = 0;
+
+  // Messages and packets created in the measured window.
+  std::uint64_t messages_sent = 0, messages_delivered = 0;  // delivered: by the end of the drain
+  std::uint64_t real_packets_sent = 0, real_packets_delivered = 0;
+  std::uint64_t payload_cover_packets = 0, loop_packets = 0, drop_packets = 0;
+  std::uint64_t node_dummies = 0;
+  std::uint64_t packets_total = 0;  // everything clients and nodes created
+  double overhead = 0;              // packets_total / real_packets_sent (0 if no real packet)
+
+  EntropyStats entropy;
+  LatencyStats latency;
+  std::vector<LayerQueue> queues;  // providers first, then each mix layer
+
+  // The whole run, warm-up and drain included.
+  std::uint64_t events = 0;            // packet arrivals at and departures from nodes
+  std::uint64_t scheduled_events = 0;  // everything the event queue processed
+  double simulated_s = 0;
+  double wall_s = 0;  // the only field that differs between identical runs
+};
+
+// CSV: a fixed header and one row per run (never includes wall time in anything compared).
+std::string ResultsCsvHeader();
+std::string ResultsCsvRow(const Results& r);
+// One JSON object on one line, no trailing newline.
+std::string MessageJsonLine(const MessageRecord& m);
+// A one-screen human summary of a run.
+std::string FormatSummary(const Scenario& scenario, const Results& r);
+
+}  // namespace sotto::sim

@@ -1,0 +1,85 @@
+// sotto-sim's discrete-event engine: runs one repetition of a Scenario and returns its Results.
+//
+// Model (sim/README.md has the full description): time in microseconds; events in a binary heap
+// ordered by (time, sequence number), so ties are deterministic. Clients send Poisson (or
+// periodic) payload, loop and drop streams; a packet travels sender's provider → mixes (chosen by
+// the topology) → recipient's provider. Every node is driven by the daemon's own MixingPolicy
+// (mixnode/policy.h) — Add on arrival, Release at NextWakeup(), DummiesFor(n) node dummies —
+// except pass-through providers, which forward at once. Sender anonymity is tracked by
+// probability propagation (distribution.h) and measured when a real packet reaches the
+// recipient's provider.
+//
+// Thread-safety: RunScenario is re-entrant; runs share nothing, so repetitions and sweep points
+// may run on different threads. Callbacks are called on the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "sotto/core/status.h"
+#include "sotto/mixnode/policy.h"
+#include "sotto/sim/results.h"
+#include "sotto/sim/scenario.h"
+
+namespace sotto::sim {
+
+inline constexpr std::uint32_t kNoClient = 0xffffffff;
+
+enum class PacketKind : std::uint8_t { kReal, kPayloadCover, kLoop, kDrop, kNodeDummy };
+
+// The network a run builds, for observers (attacks) and reports. Node ids index `nodes`:
+// providers first (ids 0 .. providers-1), then the mixes layer by layer.
+struct Layout {
+  struct Node {
+    bool provider = false;
+    std::uint32_t layer = 0;  // 0 for providers, 1.. for mixes
+    std::uint32_t index = 0;  // position in its layer (= cascade number for cascades)
+    bool corrupt = false;
+    bool mixing = false;  // runs a policy (false: pass-through provider)
+  };
+  std::vector<Node> nodes;
+  std::vector<std::uint32_t> client_provider;       // client id → provider node id
+  std::vector<std::vector<std::uint32_t>> friends;  // client id → friends (social_graph friends)
+};
+
+// One packet crossing a link, as the global passive observer sees it (time, from, to) plus the
+// ground truth the observer does not see (kind, sender, recipient, message).
+struct PacketEvent {
+  enum class Type : std::uint8_t {
+    kSend,     // a client → its provider: `from` is the client id
+    kHop,      // node `from` → node `to`, at departure time (arrival = time + link latency)
+    kDeliver,  // arrived at its final provider `to` (`from` is the node it came from)
+  };
+  Type type = Type::kSend;
+  mixnode::TimeUs time = 0;
+  std::uint32_t from = 0, to = 0;
+  std::uint64_t packet = 0;  // serial number, unique in the run
+  PacketKind kind = PacketKind::kReal;
+  std::uint32_t sender = kNoClient;     // client, or kNoClient for node dummies
+  std::uint32_t recipient = kNoClient;  // client (real and loop packets), else kNoClient
+  std::uint64_t message = 0;            // MessageRecord::id for real packets
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void OnStart(const Layout& /*layout*/) {}
+  virtual void OnPacket(const PacketEvent& event) = 0;
+};
+
+struct RunOptions {
+  // Which independent stream: run seed = DeriveSeed(scenario.seed, point, repetition).
+  std::uint64_t point = 0, repetition = 0;
+  // Every measured message, when it is delivered (in delivery order).
+  std::function<void(const MessageRecord&)> on_message;
+  // Every packet movement (slows the run; nullptr = none). Not owned.
+  Observer* observer = nullptr;
+  // Called with the fraction of simulated time done, at most about 100 times per run.
+  std::function<void(double)> on_progress;
+};
+
+// Validates the scenario (InvalidArgument naming the key), then runs it.
+Result<Results> RunScenario(const Scenario& scenario, const RunOptions& options = {});
+
+}  // namespace sotto::sim
