@@ -23,7 +23,13 @@ sotto() { "$BIN/cli/sotto" "$@"; }
 # show WHO COMMAND... : print the command as typed, then run it
 show() {
   local who="$1"; shift
-  printf '\n\033[1m%s$ sotto %s\033[0m\n' "$who" "$(printf '%q ' "$@" | sed "s|--home [^ ]* ||; s|$STATE/||g")"
+  local shown=() a
+  for a in "$@"; do
+    case "$a" in --home) continue ;; "$STATE"/alice|"$STATE"/bob) continue ;; esac
+    a="${a//$STATE\//}"
+    if [[ "$a" == *[[:space:]\'\"\!\$]* ]]; then shown+=("'${a//\'/\'\\\'\'}'"); else shown+=("$a"); fi
+  done
+  printf '\n\033[1m%s$ sotto %s\033[0m\n' "$who" "${shown[*]}"
   sotto "$@"
 }
 A=(--home "$STATE/alice"); B=(--home "$STATE/bob")
