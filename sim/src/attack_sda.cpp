@@ -174,8 +174,9 @@ Status SdaConfig::Validate() const {
                       fmt::format("in [1, {}] (fewer than recipients)", recipients - 1));
   }
   // Written so that NaN fails too.
-  if (!(alice_participation > 0.0 && alice_participation <= 1.0)) {
-    return OutOfRange("alice_participation", fmt::format("{}", alice_participation), "in (0, 1]");
+  if (!(alice_participation >= 0.001 && alice_participation <= 1.0)) {
+    return OutOfRange("alice_participation", fmt::format("{}", alice_participation),
+                      "in [0.001, 1]");
   }
   if (!(confidence > 0.0 && confidence <= 10.0)) {
     return OutOfRange("confidence", fmt::format("{}", confidence), "in (0, 10]");

@@ -67,8 +67,7 @@ SenderDistribution ContinuousMixture::Snapshot() {
   for (const std::uint32_t s : touched_) out.entries.emplace_back(s, w_[s] / sum_);
   if (tail_w_ > 0) {
     out.tail_mass = tail_w_ / sum_;
-    out.tail_senders =
-        static_cast<std::uint32_t>(std::min<std::uint64_t>(tail_senders_, clients_));
+    out.tail_senders = static_cast<std::uint32_t>(std::min<std::uint64_t>(tail_senders_, clients_));
   }
   return out;
 }

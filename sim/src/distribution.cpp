@@ -10,8 +10,8 @@ double SenderDistribution::EntropyBits() const {
   double h = 0;
   for (const auto& [sender, p] : entries) h -= p * std::log2(p);
   if (tail_mass > 0) {
-    h += tail_mass * std::log2(static_cast<double>(std::max<std::uint32_t>(tail_senders, 1)) /
-                               tail_mass);
+    h += tail_mass *
+         std::log2(static_cast<double>(std::max<std::uint32_t>(tail_senders, 1)) / tail_mass);
   }
   return h;
 }
@@ -59,7 +59,8 @@ SenderDistribution MixtureBuilder::Finish() {
     }
     if (tail > 0) {
       out.tail_mass = tail;
-      out.tail_senders = static_cast<std::uint32_t>(std::min<std::uint64_t>(tail_senders, senders_));
+      out.tail_senders =
+          static_cast<std::uint32_t>(std::min<std::uint64_t>(tail_senders, senders_));
     }
   }
   for (const std::uint32_t sender : touched_) mass_[sender] = 0;

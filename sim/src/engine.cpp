@@ -113,8 +113,8 @@ void Engine::Wake(std::uint32_t node) {
       p.route = static_cast<std::uint32_t>(route_rng_.Below(mixes_per_layer_));
     } else {
       // The rest of this mix's cascade or layers; in free-route straight to a provider.
-      p.hop = static_cast<std::uint16_t>(s_.topology == Topology::kFreeRoute ? path_mixes_
-                                                                              : n.layer);
+      p.hop =
+          static_cast<std::uint16_t>(s_.topology == Topology::kFreeRoute ? path_mixes_ : n.layer);
       p.route = n.index;
     }
     if (mixed != DistTable::kNone) SetDist(p, mixed);
@@ -198,8 +198,8 @@ std::uint32_t Engine::NewPacket(PacketKind kind, std::uint32_t sender, std::uint
     index = static_cast<std::uint32_t>(packets_.size());
     packets_.emplace_back();
   }
-  packets_[index] = Packet{next_serial_++, kNone, sender, recipient, dest, DistTable::kNone,
-                           0,              kNone, 0,         kind,  false};
+  packets_[index] = Packet{next_serial_++, kNone, sender, recipient, dest, DistTable::kNone, 0,
+                           kNone,          0,     kind,   false};
   if (InWindow(now_)) {
     ++r_.packets_total;
     switch (kind) {

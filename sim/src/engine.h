@@ -63,7 +63,7 @@ class Engine {
     std::uint32_t from;       // node it last left (for observers)
     std::uint16_t hop;        // position of the node it is at: 0 first provider, 1.. mixes
     PacketKind kind;
-    bool measured;            // created in [burn_in, duration)
+    bool measured;  // created in [burn_in, duration)
   };
 
   struct Message {
@@ -89,10 +89,10 @@ class Engine {
     std::uint64_t wake_gen = 0;
     TimeUs wake_at = kNever;
     // Probability propagation (propagate = honest, mixing, tracking entropy).
-    std::vector<DistTable::Handle> arrivals;  // since the last round
+    std::vector<DistTable::Handle> arrivals;     // since the last round
     DistTable::Handle carry = DistTable::kNone;  // distribution of the packets kept in the pool
     std::uint64_t carry_count = 0;
-    std::unique_ptr<ContinuousMixture> mixture;  // continuous nodes
+    std::unique_ptr<ContinuousMixture> mixture;     // continuous nodes
     DistTable::Handle snapshot = DistTable::kNone;  // cached mixture->Snapshot(), if unchanged
     // Queue statistics.
     std::uint64_t pool = 0, max_pool = 0;

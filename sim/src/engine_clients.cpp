@@ -111,8 +111,8 @@ void Engine::Deliver(std::uint32_t packet) {
   Observe(PacketEvent::Type::kDeliver, p.from, p.dest, p);
   if (p.kind == PacketKind::kReal) {
     Message& m = messages_[p.message];
-    const double h = s_.track_entropy ? dists_.EntropyBits(p.dist)
-                                      : std::numeric_limits<double>::quiet_NaN();
+    const double h =
+        s_.track_entropy ? dists_.EntropyBits(p.dist) : std::numeric_limits<double>::quiet_NaN();
     if (m.measured) {
       ++r_.real_packets_delivered;
       if (s_.track_entropy) entropies_.push_back(h);

@@ -23,9 +23,9 @@ Results Engine::Collect(double wall_s) {
   r.run_seed = run_seed_;
   r.point = options_.point;
   r.repetition = options_.repetition;
-  r.overhead = r.real_packets_sent > 0 ? static_cast<double>(r.packets_total) /
-                                             static_cast<double>(r.real_packets_sent)
-                                       : 0.0;
+  r.overhead = r.real_packets_sent > 0
+                   ? static_cast<double>(r.packets_total) / static_cast<double>(r.real_packets_sent)
+                   : 0.0;
   r.simulated_s = static_cast<double>(now_) / 1e6;
   r.wall_s = wall_s;
 

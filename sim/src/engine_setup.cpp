@@ -130,9 +130,8 @@ void Engine::ScheduleFirstEvents() {
       if (s_.arrivals == Arrivals::kPoisson) {
         first = client_rng_.ExponentialUs(1e6 / stream.rate);
       } else {  // evenly staggered: client c at (c + 1/2)/clients of the period
-        first = static_cast<TimeUs>(std::llround((c + 0.5) * static_cast<double>(PeriodUs(
-                                                                 stream.rate)) /
-                                                 s_.clients));
+        first = static_cast<TimeUs>(
+            std::llround((c + 0.5) * static_cast<double>(PeriodUs(stream.rate)) / s_.clients));
       }
       Push(first, stream.type, c);
     }

@@ -44,10 +44,9 @@ struct Args {
 
 Status ParseArgs(int argc, char** argv, Args& a) {
   po::options_description opts("Options");
-  opts.add_options()("help,h", "show this help and exit")(
-      "seed", po::value<std::uint64_t>(&a.seed), "master seed (overrides the scenario's)")(
-      "set", po::value(&a.sets)->composing(),
-      "KEY=VALUE: override a scenario key (repeatable)")(
+  opts.add_options()("help,h", "show this help and exit")("seed", po::value<std::uint64_t>(&a.seed),
+                                                          "master seed (overrides the scenario's)")(
+      "set", po::value(&a.sets)->composing(), "KEY=VALUE: override a scenario key (repeatable)")(
       "out", po::value(&a.out), "write one CSV row per repetition to this file")(
       "messages", po::value(&a.messages), "write every measured message as JSON lines")(
       "progress", po::bool_switch(&a.progress), "show progress on stderr (default: if a TTY)");
@@ -121,8 +120,7 @@ int main(int argc, char** argv) {
     }
     if (progress) {
       options.on_progress = [&](double f) {
-        std::fprintf(stderr, "\rrepetition %u/%u: %3.0f%%", rep + 1, scenario.repetitions,
-                     100 * f);
+        std::fprintf(stderr, "\rrepetition %u/%u: %3.0f%%", rep + 1, scenario.repetitions, 100 * f);
       };
     }
     auto results = RunScenario(scenario, options);
@@ -131,10 +129,10 @@ int main(int argc, char** argv) {
     if (rep == 0) {
       std::cout << FormatSummary(scenario, *results);
     } else {
-      std::cout << fmt::format("repetition {}: entropy mean {:.4f} bits, latency mean {:.1f} ms, "
-                               "overhead {:.3f}\n",
-                               rep, results->entropy.mean, results->latency.mean,
-                               results->overhead);
+      std::cout << fmt::format(
+          "repetition {}: entropy mean {:.4f} bits, latency mean {:.1f} ms, "
+          "overhead {:.3f}\n",
+          rep, results->entropy.mean, results->latency.mean, results->overhead);
     }
     if (csv.is_open()) csv << ResultsCsvRow(*results) << "\n";
   }

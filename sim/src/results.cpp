@@ -46,17 +46,18 @@ std::string ResultsCsvRow(const Results& r) {
   return fmt::format(
       "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},"
       "{},{},{},{},{},{}",
-      r.point, r.repetition, r.run_seed, r.messages_sent, r.messages_delivered,
-      r.real_packets_sent, r.real_packets_delivered, r.payload_cover_packets, r.loop_packets,
-      r.drop_packets, r.node_dummies, r.packets_total, r.overhead, e.packets, e.mean, e.stddev,
-      e.min, e.p05, e.p25, e.p50, e.p75, e.p95, e.max, e.effective_set_mean, e.normalized_mean,
-      l.messages, l.mean, l.p50, l.p95, l.p99, l.max, queue_mean, queue_max, r.events,
-      r.scheduled_events, r.simulated_s);
+      r.point, r.repetition, r.run_seed, r.messages_sent, r.messages_delivered, r.real_packets_sent,
+      r.real_packets_delivered, r.payload_cover_packets, r.loop_packets, r.drop_packets,
+      r.node_dummies, r.packets_total, r.overhead, e.packets, e.mean, e.stddev, e.min, e.p05, e.p25,
+      e.p50, e.p75, e.p95, e.max, e.effective_set_mean, e.normalized_mean, l.messages, l.mean,
+      l.p50, l.p95, l.p99, l.max, queue_mean, queue_max, r.events, r.scheduled_events,
+      r.simulated_s);
 }
 
 std::string MessageJsonLine(const MessageRecord& m) {
   return fmt::format(
-      "{{\"repetition\":{},\"id\":{},\"sender\":{},\"recipient\":{},\"packets\":{},\"created_us\":{},"
+      "{{\"repetition\":{},\"id\":{},\"sender\":{},\"recipient\":{},\"packets\":{},\"created_us\":{"
+      "},"
       "\"delivered_us\":{},\"latency_ms\":{},\"entropy_bits\":{}}}",
       m.repetition, m.id, m.sender, m.recipient, m.packets, m.created_us, m.delivered_us,
       JsonNumber(m.latency_ms), JsonNumber(m.entropy_bits));
@@ -67,16 +68,15 @@ std::string FormatSummary(const Scenario& s, const Results& r) {
   out += fmt::format("scenario   {}\n", s.Describe());
   out += fmt::format("run        repetition {}, run seed {}, {:.1f} s simulated\n", r.repetition,
                      r.run_seed, r.simulated_s);
-  const double delivered =
-      r.messages_sent > 0 ? 100.0 * static_cast<double>(r.messages_delivered) /
-                                static_cast<double>(r.messages_sent)
-                          : 0.0;
+  const double delivered = r.messages_sent > 0 ? 100.0 * static_cast<double>(r.messages_delivered) /
+                                                     static_cast<double>(r.messages_sent)
+                                               : 0.0;
   out += fmt::format("messages   {} measured, {} delivered ({:.1f}%)\n", r.messages_sent,
                      r.messages_delivered, delivered);
   out += fmt::format(
       "packets    {} = real {} + payload cover {} + loop {} + drop {} + node dummies {}\n",
-      r.packets_total, r.real_packets_sent, r.payload_cover_packets, r.loop_packets,
-      r.drop_packets, r.node_dummies);
+      r.packets_total, r.real_packets_sent, r.payload_cover_packets, r.loop_packets, r.drop_packets,
+      r.node_dummies);
   out += fmt::format("overhead   {:.3f} packets per real packet\n", r.overhead);
   const EntropyStats& e = r.entropy;
   if (!s.track_entropy) {
@@ -88,9 +88,10 @@ std::string FormatSummary(const Scenario& s, const Results& r) {
         "entropy    mean {:.4f} bits (sd {:.4f}; min {:.4f}, p5 {:.4f}, median {:.4f}, p95 "
         "{:.4f}, max {:.4f}) over {} packets\n",
         e.mean, e.stddev, e.min, e.p05, e.p50, e.p95, e.max, e.packets);
-    out += fmt::format("anonymity  effective set (mean 2^H) {:.1f} of {} clients; normalised "
-                       "degree H/log2 N {:.4f}\n",
-                       e.effective_set_mean, s.clients, e.normalized_mean);
+    out += fmt::format(
+        "anonymity  effective set (mean 2^H) {:.1f} of {} clients; normalised "
+        "degree H/log2 N {:.4f}\n",
+        e.effective_set_mean, s.clients, e.normalized_mean);
   }
   const LatencyStats& l = r.latency;
   if (l.messages > 0) {
@@ -104,10 +105,11 @@ std::string FormatSummary(const Scenario& s, const Results& r) {
                         : fmt::format("; layer {} {:.1f}/{}", q.layer, q.mean, q.max);
   }
   out += " (time-average/max pool size)\n";
-  out += fmt::format("speed      {} packet events ({} scheduled) in {:.2f} s wall: {:.2f} M "
-                     "events/s\n",
-                     r.events, r.scheduled_events, r.wall_s,
-                     r.wall_s > 0 ? static_cast<double>(r.events) / r.wall_s / 1e6 : 0.0);
+  out += fmt::format(
+      "speed      {} packet events ({} scheduled) in {:.2f} s wall: {:.2f} M "
+      "events/s\n",
+      r.events, r.scheduled_events, r.wall_s,
+      r.wall_s > 0 ? static_cast<double>(r.events) / r.wall_s / 1e6 : 0.0);
   return out;
 }
 

@@ -1,8 +1,8 @@
 // SimRng (xoshiro256**) and stream derivation; see sim/include/sotto/sim/rng.h.
 #include "sotto/sim/rng.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace sotto::sim {

@@ -22,6 +22,12 @@ Status Bad(std::string* key_out, std::string_view key, std::string message) {
 }  // namespace
 
 Status CheckScenario(const Scenario& s, std::string* key) {
+  // Each key's own range, for scenarios built in code: print it and parse it back through the
+  // key's checked setter (doubles print in shortest round-trip form, so nothing is lost).
+  for (const auto& k : ScenarioKeys()) {
+    Scenario scratch;
+    if (Status st = k.set(scratch, k.get(s)); !st.ok()) return Bad(key, k.name, st.message());
+  }
   if (!(s.burn_in_s < s.duration_s)) {
     return Bad(key, "burn_in_s",
                fmt::format("burn_in_s = {} must be less than duration_s = {} (nothing would be "
@@ -55,9 +61,9 @@ Status CheckScenario(const Scenario& s, std::string* key) {
   }
   const std::uint64_t mixes = std::uint64_t{s.layers} * s.mixes_per_layer;
   if (mixes > 1'000'000) {
-    return Bad(key, "mixes_per_layer",
-               fmt::format("layers × mixes_per_layer = {} mixes: at most 1000000 are supported",
-                           mixes));
+    return Bad(
+        key, "mixes_per_layer",
+        fmt::format("layers × mixes_per_layer = {} mixes: at most 1000000 are supported", mixes));
   }
   if (s.topology == Topology::kFreeRoute && s.path_length >= 2 && mixes < 2) {
     return Bad(key, "path_length",
@@ -75,8 +81,8 @@ Status CheckScenario(const Scenario& s, std::string* key) {
   }
   if (s.social_graph == SocialGraph::kFriends && s.friends > s.clients - 1) {
     return Bad(key, "friends",
-               fmt::format("friends = {} is more than the clients - 1 = {} other users",
-                           s.friends, s.clients - 1));
+               fmt::format("friends = {} is more than the clients - 1 = {} other users", s.friends,
+                           s.clients - 1));
   }
   const double real_packet_rate = s.real_rate_per_s * s.message_packets;
   if (s.payload_rate_per_s > 0 && real_packet_rate > s.payload_rate_per_s) {
@@ -118,10 +124,10 @@ std::string Scenario::Describe() const {
   std::string shape;
   switch (topology) {
     case Topology::kCascade:
-      shape = fmt::format("cascade of {} mixes", layers);
+      shape = fmt::format("cascade of {} mix{}", layers, layers == 1 ? "" : "es");
       break;
     case Topology::kCascades:
-      shape = fmt::format("{} cascades of {} mixes", cascades, layers);
+      shape = fmt::format("{} cascades of {} mix{}", cascades, layers, layers == 1 ? "" : "es");
       break;
     case Topology::kStratified:
       shape = fmt::format("stratified {}×{}", layers, mixes_per_layer);
@@ -141,8 +147,13 @@ Status SetScenarioKey(Scenario& scenario, std::string_view key, std::string_view
     return Status::InvalidArgument(
         fmt::format("unknown scenario key '{}' (see sotto-sim keys for the list)", key));
   }
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  constexpr std::string_view kSpace = " \t\r";
+  while (!value.empty() && kSpace.find(value.front()) != std::string_view::npos) {
+    value.remove_prefix(1);
+  }
+  while (!value.empty() && kSpace.find(value.back()) != std::string_view::npos) {
+    value.remove_suffix(1);
+  }
   return k->set(scenario, value);
 }
 

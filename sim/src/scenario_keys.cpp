@@ -12,10 +12,10 @@
 namespace sotto::sim {
 namespace {
 
-constexpr double kMaxSeconds = 1e7;       // about 116 days of simulated time
-constexpr double kMaxMs = 86'400'000;     // one day, as mixnode's PolicyConfig allows
-constexpr double kMinMs = 0.001;          // one microsecond
-constexpr double kMaxRate = 1e6;          // per second per client
+constexpr double kMaxSeconds = 1e7;    // about 116 days of simulated time
+constexpr double kMaxMs = 86'400'000;  // one day, as mixnode's PolicyConfig allows
+constexpr double kMinMs = 0.001;       // one microsecond
+constexpr double kMaxRate = 1e6;       // per second per client
 constexpr std::uint64_t kMaxCount = 1'000'000;
 
 Status OutOfRange(std::string_view key, std::string_view value, std::string_view allowed) {
@@ -40,8 +40,8 @@ bool ParseUnsigned(std::string_view text, std::uint64_t& out) {
 }
 
 // A real in [lo, hi], or (lo, hi] when lo_open.
-ScenarioKey Real(std::string_view name, double Scenario::*field, double lo, double hi,
-                 bool lo_open, std::string_view help) {
+ScenarioKey Real(std::string_view name, double Scenario::*field, double lo, double hi, bool lo_open,
+                 std::string_view help) {
   std::string allowed = fmt::format("a number in {}{}, {}]", lo_open ? "(" : "[", lo, hi);
   return {name, help, allowed,
           [=](Scenario& s, std::string_view v) {
@@ -211,10 +211,10 @@ std::vector<ScenarioKey> BuildKeys() {
                                {{Arrivals::kPoisson, "poisson"}, {Arrivals::kPeriodic, "periodic"}},
                                "client streams: Poisson, or periodic and evenly staggered"));
   k.push_back(Count("message_packets", &S::message_packets, 1, 1000, "packets per real message"));
-  k.push_back(Choice<SocialGraph>("social_graph", &S::social_graph,
-                                  {{SocialGraph::kUniform, "uniform"},
-                                   {SocialGraph::kFriends, "friends"}},
-                                  "recipients: uniform over the others, or one of m friends"));
+  k.push_back(
+      Choice<SocialGraph>("social_graph", &S::social_graph,
+                          {{SocialGraph::kUniform, "uniform"}, {SocialGraph::kFriends, "friends"}},
+                          "recipients: uniform over the others, or one of m friends"));
   k.push_back(Count("friends", &S::friends, 1, 10'000, "social_graph friends: friends per user"));
   k.push_back(Real("corrupt_mix_fraction", &S::corrupt_mix_fraction, 0, 1, false,
                    "this fraction of the mixes (rounded down), chosen at random, is corrupt"));

@@ -47,8 +47,8 @@ Status ScanLines(std::string_view text, std::string_view origin, std::vector<Lin
     if (line.empty()) continue;
     if (line.front() == '[') {
       return Status::InvalidArgument(fmt::format(
-          "{}:{}: section header '{}' is not allowed: a scenario is flat key = value lines",
-          origin, number, line));
+          "{}:{}: section header '{}' is not allowed: a scenario is flat key = value lines", origin,
+          number, line));
     }
     const std::size_t eq = line.find('=');
     if (eq == std::string_view::npos || Trim(line.substr(0, eq)).empty()) {
@@ -101,9 +101,9 @@ Result<Scenario> ParseScenario(std::string_view text, std::string_view origin) {
     const int occurrence = seen[option.string_key]++;
     const int line = LineOf(lines, option.string_key, occurrence);
     if (occurrence > 0) {
-      return Status::InvalidArgument(
-          fmt::format("{}{} is set twice (first on line {}); keep one", At(origin, line),
-                      option.string_key, LineOf(lines, option.string_key)));
+      return Status::InvalidArgument(fmt::format("{}{} is set twice (first on line {}); keep one",
+                                                 At(origin, line), option.string_key,
+                                                 LineOf(lines, option.string_key)));
     }
     const std::string value = option.value.empty() ? std::string() : option.value.front();
     if (Status s = SetScenarioKey(scenario, option.string_key, value); !s.ok()) {

@@ -15,7 +15,7 @@ Result<Results> RunScenario(const Scenario& scenario, const RunOptions& options)
     std::uint64_t nodes = 1;  // the builder
     if (scenario.policy == mixnode::PolicyKind::kContinuous) {
       nodes += std::uint64_t{scenario.layers} *
-               (scenario.topology == Topology::kCascades ? scenario.cascades
+               (scenario.topology == Topology::kCascades  ? scenario.cascades
                 : scenario.topology == Topology::kCascade ? 1
                                                           : scenario.mixes_per_layer);
       if (scenario.provider_policy == ProviderPolicy::kSame) nodes += scenario.providers;

@@ -10,7 +10,7 @@ set -uo pipefail
 BIN="${1:?usage: client_cover_test.sh BUILD_DIR}"
 source "$(dirname "$0")/client_common.sh"
 
-SEND=480; LOOP=30; DROP=30; W=25; N=120
+SEND=480; LOOP=30; DROP=30; W=20; N=120
 start_net --set send-rate-per-min=$SEND --set cover-loop-per-min=$LOOP --set cover-drop-per-min=$DROP \
           --set fetch-interval-ms=1000
 new_user alice provider-1 --no-passphrase

@@ -46,7 +46,7 @@ struct SdaConfig {
   std::size_t recipients = 1000;     // N
   std::size_t batch_size = 10;       // b, the threshold of the mix
   std::size_t friends = 10;          // m, fewer than N
-  double alice_participation = 1.0;  // in (0, 1]
+  double alice_participation = 1.0;  // in [0.001, 1]
   double confidence = 2.0;           // l in Danezis's estimate (2 ≈ 95%, 3 ≈ 99.7%), in (0, 10]
   std::size_t repetitions = 20;
   std::size_t max_alice_rounds = 1'000'000;  // give up after this many rounds with Alice in them

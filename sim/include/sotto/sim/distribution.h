@@ -21,7 +21,7 @@ struct SenderDistribution {
   // (sender, probability): each sender at most once, probability > 0 (MixtureBuilder sorts them
   // by sender); with the tail they sum to 1.
   std::vector<std::pair<std::uint32_t, double>> entries;
-  double tail_mass = 0;           // τ
+  double tail_mass = 0;            // τ
   std::uint32_t tail_senders = 0;  // T: how many senders the tail stands for (an upper bound)
 
   static SenderDistribution PointMass(std::uint32_t sender) { return {{{sender, 1.0}}, 0, 0}; }
@@ -47,8 +47,8 @@ class MixtureBuilder {
  private:
   std::uint32_t senders_;
   double epsilon_;
-  std::vector<double> mass_;             // dense, by sender; zero outside touched_
-  std::vector<std::uint32_t> touched_;   // senders with mass_ > 0
+  std::vector<double> mass_;            // dense, by sender; zero outside touched_
+  std::vector<std::uint32_t> touched_;  // senders with mass_ > 0
   double total_ = 0, tail_mass_ = 0;
   std::uint64_t tail_senders_ = 0;
 };

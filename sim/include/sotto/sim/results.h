@@ -41,8 +41,8 @@ struct LatencyStats {  // per delivered message, creation to last packet deliver
 
 struct LayerQueue {  // pool sizes of the nodes of one layer (0 = providers, 1.. = mix layers)
   std::uint32_t layer = 0;
-  double mean = 0;         // time-average pool size, averaged over the layer's nodes
-  std::uint64_t max = 0;   // largest pool any of them had
+  double mean = 0;        // time-average pool size, averaged over the layer's nodes
+  std::uint64_t max = 0;  // largest pool any of them had
 };
 
 struct Results {

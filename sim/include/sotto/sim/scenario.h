@@ -67,7 +67,7 @@ struct Scenario {
   SocialGraph social_graph = SocialGraph::kUniform;
   std::uint32_t friends = 5;
 
-  double corrupt_mix_fraction = 0;          // this fraction of all mixes (rounded down), at random
+  double corrupt_mix_fraction = 0;  // this fraction of all mixes (rounded down), at random
   std::vector<std::uint32_t> corrupt_layers;  // plus every mix of these layers (1-based)
   bool corrupt_providers = false;
 

@@ -1,0 +1,250 @@
+// sotto-sim's engine: byte-identical reruns, bandwidth overhead and latency against what the
+// model implies, what an observer sees, and the building blocks (SimRng, DeriveSeed,
+// MixtureBuilder and its pruning bound).
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+
+#include "sim_test_util.h"
+#include "sotto/sim/distribution.h"
+#include "sotto/sim/rng.h"
+
+namespace {
+
+using namespace sotto::sim;
+using sotto::sim::testing::MustParse;
+using sotto::sim::testing::Simulate;
+
+// A bit of everything: stratified pool mixes, cover traffic, friends, link latency, multi-packet
+// messages, mixing providers with dummies, Poisson clients, entropy on.
+const std::string kBusy = R"(
+  seed = 42
+  duration_s = 40
+  burn_in_s = 5
+  clients = 300
+  providers = 3
+  topology = stratified
+  layers = 3
+  mixes_per_layer = 3
+  policy = pool
+  period_ms = 500
+  pool_keep_fraction = 0.3
+  min_batch = 5
+  provider_policy = same
+  link_latency_ms = 3
+  real_rate_per_s = 0.1
+  payload_rate_per_s = 0.5
+  loop_rate_per_s = 0.2
+  drop_rate_per_s = 0.2
+  message_packets = 2
+  social_graph = friends
+  friends = 4
+)";
+
+}  // namespace
+
+TEST_CASE("the same seed gives byte-identical results; another seed does not", "[sim]") {
+  const Scenario s = MustParse(kBusy);
+  const auto a = Simulate(s);
+  const auto b = Simulate(s);
+  REQUIRE(a.messages.size() > 500);
+  CHECK(a.jsonl == b.jsonl);
+  CHECK(ResultsCsvRow(a.results) == ResultsCsvRow(b.results));
+
+  Scenario other = s;
+  other.seed = 43;
+  const auto c = Simulate(other);
+  CHECK(c.jsonl != a.jsonl);
+  CHECK(c.results.run_seed != a.results.run_seed);
+  // Repetitions are independent streams of the same seed.
+  const auto d = Simulate(s, /*repetition=*/1);
+  CHECK(d.jsonl != a.jsonl);
+  CHECK(Simulate(s, 1).jsonl == d.jsonl);
+  // Every policy and topology is deterministic too.
+  for (const auto& [key, value] : {std::pair{"policy", "continuous"},
+                                   {"policy", "threshold-timeout"},
+                                   {"policy", "timed"},
+                                   {"topology", "free-route"}}) {
+    INFO(key << " = " << value);
+    Scenario v = s;
+    REQUIRE(SetScenarioKey(v, key, value).ok());
+    const auto first = Simulate(v);
+    CHECK(first.messages.size() > 500);
+    CHECK(first.jsonl == Simulate(v).jsonl);
+  }
+}
+
+// Overhead = all packets / real packets (Loopix §6.3). Without cover or padding every packet is
+// real: exactly 1. With cover, clients send λ_P + λ_L + λ_D packets per second of which λ_R are
+// real (λ_R < λ_P: every real packet replaces a payload cover packet), so the ratio tends to
+// (λ_P + λ_L + λ_D)/λ_R = (1 + 0.5 + 0.5)/0.2 = 10. 1000 clients for 300 s: ~60,000 real
+// packets, relative standard error < 1%; tolerance 3%.
+TEST_CASE("overhead is 1 without cover and (λP+λL+λD)/λR with it", "[sim]") {
+  const std::string base = R"(
+    duration_s = 310
+    burn_in_s = 10
+    clients = 1000
+    topology = cascade
+    layers = 3
+    batch_size = 50
+    timeout_ms = 500
+    track_entropy = false
+    real_rate_per_s = 0.2
+  )";
+  const auto plain = Simulate(base);
+  CHECK(plain.results.overhead == 1.0);
+  CHECK(plain.results.packets_total == plain.results.real_packets_sent);
+
+  const auto cover = Simulate(base +
+                              "payload_rate_per_s = 1\nloop_rate_per_s = 0.5\n"
+                              "drop_rate_per_s = 0.5\n");
+  INFO("overhead " << cover.results.overhead);
+  CHECK(std::abs(cover.results.overhead - 10.0) < 0.3);
+  CHECK(cover.results.node_dummies == 0);
+
+  // Node dummies count too: timed mixes padding each round (~200 packets) to 250.
+  const auto padded = Simulate(base + "policy = timed\nperiod_ms = 1000\nmin_batch = 250\n");
+  const auto& r = padded.results;
+  CHECK(r.node_dummies > 0);
+  CHECK(r.packets_total == r.real_packets_sent + r.node_dummies);
+  CHECK(r.overhead > 1.0);
+}
+
+// A threshold-and-timeout mix holds a packet at most its timeout t (the round ends by then), so
+// with pass-through providers and no cover a message takes at most layers·t plus one link
+// latency d per link (client → provider → 3 mixes → provider: 5 links), and at least 5·d.
+TEST_CASE("threshold-timeout latency is bounded by hops × timeout", "[sim]") {
+  for (const char* traffic : {"real_rate_per_s = 0.01\n", "real_rate_per_s = 1\n"}) {
+    for (const double d : {0.0, 5.0}) {
+      INFO(traffic << "link latency " << d << " ms");
+      const auto run = Simulate(std::string(R"(
+        duration_s = 100
+        burn_in_s = 10
+        clients = 500
+        topology = cascade
+        layers = 3
+        policy = threshold-timeout
+        batch_size = 100
+        timeout_ms = 200
+        track_entropy = false
+      )") + traffic +
+                                "link_latency_ms = " + std::to_string(d) + "\n");
+      const auto& l = run.results.latency;
+      REQUIRE(l.messages > 100);
+      CHECK(run.results.messages_delivered == run.results.messages_sent);
+      CHECK(l.max <= 3 * 200 + 5 * d + 1e-9);
+      CHECK(l.p50 >= 5 * d - 1e-9);
+      CHECK(l.mean > 5 * d);
+      for (const auto& m : run.messages) {
+        REQUIRE(m.delivered_us - m.created_us <= 600'000 + static_cast<std::int64_t>(5000 * d));
+      }
+    }
+  }
+}
+
+// The observer sees every packet sent, moved and delivered, consistently with the counts.
+TEST_CASE("an observer sees every packet from its client to its final provider", "[sim]") {
+  struct Counter : Observer {
+    Layout layout;
+    std::map<PacketEvent::Type, std::uint64_t> by_type;
+    std::set<std::uint64_t> open;
+    bool consistent = true;
+    void OnStart(const Layout& l) override { layout = l; }
+    void OnPacket(const PacketEvent& e) override {
+      ++by_type[e.type];
+      if (e.type == PacketEvent::Type::kSend) {
+        consistent &= e.sender == e.from && layout.client_provider[e.from] == e.to;
+        open.insert(e.packet);
+      }
+      if (e.type == PacketEvent::Type::kDeliver) {
+        consistent &= layout.nodes[e.to].provider;
+        open.erase(e.packet);
+      }
+    }
+  } counter;
+  Scenario s = MustParse(kBusy);
+  s.link_latency_ms = 0;  // so that no packet is between two nodes when the run ends
+  RunOptions options;
+  options.observer = &counter;
+  const auto r = RunScenario(s, options);
+  REQUIRE(r.ok());
+  CHECK(counter.consistent);
+  CHECK(counter.layout.nodes.size() == 3 + 9);
+  CHECK(counter.layout.friends.size() == 300);
+  for (const auto& f : counter.layout.friends) {
+    CHECK(std::set<std::uint32_t>(f.begin(), f.end()).size() == 4);
+  }
+  // Every hop is a departure and an arrival, every send an arrival at the first provider.
+  const std::uint64_t sends = counter.by_type[PacketEvent::Type::kSend];
+  const std::uint64_t hops = counter.by_type[PacketEvent::Type::kHop];
+  CHECK(sends > 1000);
+  CHECK(r->events == 2 * hops + sends);
+  CHECK(10 * counter.by_type[PacketEvent::Type::kDeliver] > 9 * sends);
+}
+
+TEST_CASE("SimRng and DeriveSeed: reproducible, independent, unbiased", "[sim]") {
+  SimRng a(7), b(7), c(8);
+  for (int i = 0; i < 100; ++i) REQUIRE(a.Next() == b.Next());
+  CHECK(a.Next() != c.Next());
+  std::set<std::uint64_t> seeds;
+  for (std::uint64_t p = 0; p < 20; ++p) {
+    for (std::uint64_t r = 0; r < 20; ++r) seeds.insert(DeriveSeed(1, p, r));
+  }
+  CHECK(seeds.size() == 400);
+  CHECK(DeriveSeed(1, 0, 1) != DeriveSeed(1, 1, 0));
+  // Below(6): chi-square over 60,000 draws, 5 degrees of freedom, 0.1% point 20.5.
+  std::uint64_t counts[6] = {};
+  for (int i = 0; i < 60000; ++i) ++counts[a.Below(6)];
+  double chi = 0;
+  for (const auto n : counts) {
+    const double x = static_cast<double>(n) - 10000.0;
+    chi += x * x / 10000.0;
+  }
+  CHECK(chi < 20.5);
+  // Exponential mean within 5 standard errors.
+  double sum = 0;
+  for (int i = 0; i < 100000; ++i) sum += static_cast<double>(a.ExponentialUs(1000.0));
+  CHECK(std::abs(sum / 100000 - 1000.0) < 5 * 1000.0 / std::sqrt(100000.0));
+  // As a sotto::Rng for the policies: the same stream as bytes.
+  SimRng d(9), e(9);
+  std::uint8_t bytes[8];
+  d.Fill(bytes);
+  const std::uint64_t word = e.Next();
+  for (int k = 0; k < 8; ++k) CHECK(bytes[k] == static_cast<std::uint8_t>(word >> (8 * k)));
+}
+
+TEST_CASE("MixtureBuilder mixes, normalises and prunes within the stated bound", "[sim]") {
+  MixtureBuilder builder(10, 0.0);
+  builder.AddPoint(3, 1.0);
+  builder.AddPoint(7, 3.0);
+  builder.Add(SenderDistribution(), 5.0);  // nothing known: no weight
+  auto d = builder.Finish();
+  REQUIRE(d.entries.size() == 2);
+  CHECK(d.entries[0] == std::pair<std::uint32_t, double>{3, 0.25});
+  CHECK(d.entries[1] == std::pair<std::uint32_t, double>{7, 0.75});
+  CHECK(std::abs(d.EntropyBits() - (0.25 * 2 + 0.75 * std::log2(4.0 / 3))) < 1e-12);
+  CHECK(builder.Finish().empty());  // reset
+
+  // 1000 senders, one heavy: pruning at ε = 10⁻⁴ moves the light ones to the tail; the entropy
+  // moves by at most τ·log2(N·ε/τ) (distribution.h).
+  const std::uint32_t n = 1000;
+  SenderDistribution exact;
+  double total = 0;
+  for (std::uint32_t s = 0; s < n; ++s) {
+    const double w = s == 0 ? 500.0 : 0.02 + 0.00001 * s;
+    exact.entries.emplace_back(s, w);
+    total += w;
+  }
+  for (auto& [s, p] : exact.entries) p /= total;
+  const double epsilon = 1e-4;
+  MixtureBuilder pruning(n, epsilon);
+  pruning.Add(exact, 1.0);
+  const auto pruned = pruning.Finish();
+  CHECK(pruned.entries.size() == 1);
+  CHECK(pruned.tail_senders == n - 1);
+  const double tau = pruned.tail_mass;
+  CHECK(std::abs(tau + pruned.entries[0].second - 1) < 1e-12);
+  const double bound = tau * std::log2(n * epsilon / tau);
+  CHECK(std::abs(pruned.EntropyBits() - exact.EntropyBits()) <= bound);
+}
