@@ -17,7 +17,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libsodium-dev libzmq3-dev cppzmq-dev libboost-program-options-dev librocksdb-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev catch2 libqrencode-dev
-  python3 python3-cryptography python3-nacl iproute2
+  python3 python3-cryptography python3-nacl python3-matplotlib iproute2
 )
 JOBS="$(nproc 2>/dev/null || echo 2)"
 

@@ -76,7 +76,7 @@ wait_until 60 "bob receives the line typed in alice's chat" bash -c "'$SOTTO' --
 s bob send alice "answer into the chat" >/dev/null
 wait_until 30 "alice's chat shows bob's answer" grep -q "answer into the chat" "$T/alice-chat.out"
 kill -0 $CHAT_PID 2>/dev/null || die "sotto chat ended early: $(cat "$T/alice-chat.out")"
-kill -INT $CHAT_PID; wait $CHAT_PID 2>/dev/null
+pkill -TERM -P $CHAT_PID; kill -TERM $CHAT_PID 2>/dev/null; wait $CHAT_PID 2>/dev/null
 ok "sotto chat sends typed lines and shows incoming messages"
 
 IK_A="$(identity_hex alice)"; IK_B="$(identity_hex bob)"

@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 die() { echo "FAIL: $*" >&2; for l in "$T"/home-*/sotto.log; do [ -f "$l" ] && { echo "--- $l" >&2; grep -v "^$" "$l" | tail -n 15 >&2; }; done; exit 1; }
-ok() { echo "ok: $*"; }
+ok() { echo "ok [${SECONDS}s]: $*"; }
 
 # start_net [testnet.sh options]
 start_net() { "$ROOT/scripts/testnet.sh" start --state "$NET" "$@" >"$T/testnet.log" 2>&1 || { cat "$T/testnet.log"; die "testnet start"; }; }
