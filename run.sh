@@ -6,6 +6,7 @@
 #   ./run.sh test    install dependencies, build with -Werror, run every test, then the same
 #                    suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   ./run.sh bench   install dependencies, build, run the benchmarks
+#   ./run.sh evaluate  install dependencies, build, regenerate every figure of papers/evaluation.md
 #   ./run.sh deps    only install the Debian packages
 #   ./run.sh testnet start|probe|status|stop [--netns]   drive the local testnet by hand
 #
@@ -104,9 +105,12 @@ case "$cmd" in
     ./build/bench/sotto-bench-sphinx
     step "Node pipeline benchmark (Sphinx + RocksDB replay cache and pool)"
     ./build/bench/sotto-bench-node
+    step "Simulator benchmark"
+    ./build/bench/sotto-bench-sim
     ;;
+  evaluate) install_deps; build build; scripts/evaluate.sh ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$cmd" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || die "unknown job '$cmd'"
     ;;
 esac
