@@ -1,13 +1,14 @@
 // DistTable: storage and reference counting of shared sender distributions (dist_table.h).
 #include "dist_table.h"
 
+#include <limits>
 #include <utility>
 
 namespace sotto::sim {
 
 DistTable::Handle DistTable::Store(SenderDistribution d) {
   if (d.empty()) return kNone;
-  const double entropy = d.EntropyBits();
+  const double entropy = std::numeric_limits<double>::quiet_NaN();  // computed when asked for
   std::uint32_t index;
   if (!free_.empty()) {
     index = free_.back();

@@ -7,7 +7,9 @@
 // stored distribution freed when its last reference goes. Not thread-safe: one per run.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "sotto/core/check.h"
@@ -35,8 +37,13 @@ class DistTable {
 
   // Only for stored handles (not kNone, not point masses).
   const SenderDistribution& Get(Handle h) const { return slots_[h - clients_ - 1].dist; }
+  // Computed on first use and cached: most stored distributions (e.g. every departure snapshot
+  // of a continuous mix) are never asked for their entropy.
   double EntropyBits(Handle h) const {
-    return h > clients_ ? slots_[h - clients_ - 1].entropy : 0.0;
+    if (h <= clients_) return 0.0;
+    Slot& slot = slots_[h - clients_ - 1];
+    if (std::isnan(slot.entropy)) slot.entropy = slot.dist.EntropyBits();
+    return slot.entropy;
   }
   // Adds weight · (distribution of h) to a mixture.
   void AddTo(MixtureBuilder& builder, Handle h, double weight) const;
@@ -46,11 +53,11 @@ class DistTable {
  private:
   struct Slot {
     SenderDistribution dist;
-    double entropy = 0;
+    double entropy = std::numeric_limits<double>::quiet_NaN();  // not computed yet
     std::uint32_t refs = 0;
   };
   std::uint32_t clients_;
-  std::vector<Slot> slots_;
+  mutable std::vector<Slot> slots_;  // mutable: the entropy cache
   std::vector<std::uint32_t> free_;
 };
 
