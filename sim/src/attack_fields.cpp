@@ -174,7 +174,7 @@ std::vector<Field> TimingFields() {
       k, "senders", "N, the senders", 2, 10'000'000,
       [](auto& s) -> auto& { return s.timing.senders; }));
   f.push_back(Real(
-      k, "load", "λ/μ, arrivals per mean delay", 0, 10'000, true,
+      k, "load", "λ/μ, arrivals per mean delay", 1e-6, 10'000, false,
       [](auto& s) -> auto& { return s.timing.load; }));
   f.push_back(Real(
       k, "mean_delay_s", "1/μ, mean delay per hop, seconds", 1e-6, 86'400, false,
@@ -192,7 +192,8 @@ std::vector<Field> TimingFields() {
       k, "window_delays", "candidate window, in mean end-to-end delays", 0, 1000, true,
       [](auto& s) -> auto& { return s.timing.window_delays; }));
   f.push_back(Whole<std::size_t>(
-      k, "repetitions", "independent runs, seeds seed, seed+1, ... (set by --repetitions)", 1, 1000,
+      k, "repetitions",
+      "independent runs, streams DeriveSeed(seed, point, r) (set by --repetitions)", 1, 1000,
       [](auto& s) -> auto& { return s.timing_repetitions; }));
   f.push_back(Whole<std::uint64_t>(
       k, "seed", "master seed (set by --seed)", 0, kMaxSeed,

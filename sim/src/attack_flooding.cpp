@@ -256,7 +256,7 @@ Status FloodingConfig::Validate() const {
   return Status::Ok();
 }
 
-Result<FloodingResult> RunFloodingAttack(const FloodingConfig& config) {
+Result<FloodingResult> RunFloodingAttack(const FloodingConfig& config, std::uint64_t point) {
   if (Status s = config.Validate(); !s.ok()) return s;
   FloodingResult out;
   out.config = config;
@@ -266,7 +266,7 @@ Result<FloodingResult> RunFloodingAttack(const FloodingConfig& config) {
   std::size_t chance_count = 0;
   std::size_t detected = 0;
   for (std::size_t t = 0; t < config.trials; ++t) {
-    SimRng rng(DeriveSeed(config.seed, 0, t));
+    SimRng rng(DeriveSeed(config.seed, point, t));
     const Trial trial = RunTrial(config, rng);
     if (trial.detected) ++detected;
     if (trial.chance > 0) {

@@ -211,7 +211,9 @@ double DanezisSdaRounds(std::size_t recipients, std::size_t batch_size, std::siz
   return root * root;
 }
 
-Result<SdaResult> RunSda(const SdaConfig& config) { return RunSdaPoint(config, 0); }
+Result<SdaResult> RunSda(const SdaConfig& config, std::uint64_t point) {
+  return RunSdaPoint(config, point);
+}
 
 Result<std::vector<SdaResult>> RunSdaBatchSweep(const SdaConfig& base,
                                                 std::span<const std::size_t> batch_sizes) {

@@ -128,13 +128,13 @@ Result<std::vector<AttackOutcome>> RunAttackSweep(const AttackPlan& plan,
     AttackOutcome& out = outcomes[point.index];
     switch (plan.kind) {
       case AttackKind::kSda: {
-        Result<SdaResult> r = RunSda(point.setup.sda);
+        Result<SdaResult> r = RunSda(point.setup.sda, point.index);
         if (!r.ok()) return r.status();
         out.sda = std::move(r).value();
         return Status::Ok();
       }
       case AttackKind::kFlooding: {
-        Result<FloodingResult> r = RunFloodingAttack(point.setup.flooding);
+        Result<FloodingResult> r = RunFloodingAttack(point.setup.flooding, point.index);
         if (!r.ok()) return r.status();
         out.flooding = std::move(r).value();
         return Status::Ok();
@@ -142,9 +142,7 @@ Result<std::vector<AttackOutcome>> RunAttackSweep(const AttackPlan& plan,
       case AttackKind::kTiming:
         break;
     }
-    TimingConfig config = point.setup.timing;
-    config.seed += i % per_point;  // wraps: any seed is fine
-    Result<TimingResult> r = RunTimingAttack(config);
+    Result<TimingResult> r = RunTimingAttack(point.setup.timing, point.index, i % per_point);
     if (!r.ok()) return r.status();
     timing_runs[i] = std::move(r).value();
     return Status::Ok();

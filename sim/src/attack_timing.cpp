@@ -25,9 +25,11 @@ constexpr std::size_t kMaxSenders = 10'000'000;
 constexpr std::size_t kMaxHops = 10;
 constexpr std::size_t kMaxMessages = 10'000'000;
 constexpr double kMaxLoad = 10'000;
+constexpr double kMinLoad = 1e-6;  // smaller loads put arrivals beyond any run's time
 constexpr double kMaxWindowInputs = 1e6;
-constexpr double kMaxArrivals = 2e7;      // about 200 MB of inputs
-constexpr double kMaxSimulatedUs = 1e17;  // about 3,000 years, far from TimeUs's limit
+constexpr double kMaxArrivals = 2e7;         // about 200 MB of inputs
+constexpr double kMaxSimulatedUs = 1e17;     // about 3,000 years, far from TimeUs's limit
+constexpr TimeUs kLastUs = TimeUs{1} << 62;  // arrivals saturate here (never reached)
 
 Status OutOfRange(std::string_view field, double value, std::string_view allowed) {
   return Status::InvalidArgument(
@@ -106,9 +108,10 @@ class Scorer {
   double chance_top1_ = 0, chance_top5_ = 0, chance_input_ = 0, candidates_ = 0;
 };
 
-Result<TimingResult> RunTimingPoint(const TimingConfig& c, std::uint64_t point) {
+Result<TimingResult> RunTimingPoint(const TimingConfig& c, std::uint64_t point,
+                                    std::uint64_t repetition) {
   if (Status s = c.Validate(); !s.ok()) return s;
-  SimRng rng(DeriveSeed(c.seed, point, 0));
+  SimRng rng(DeriveSeed(c.seed, point, repetition));
 
   mixnode::PolicyConfig mix;
   mix.kind = mixnode::PolicyKind::kContinuous;
@@ -145,7 +148,10 @@ Result<TimingResult> RunTimingPoint(const TimingConfig& c, std::uint64_t point) 
       sender.push_back(static_cast<std::uint32_t>(rng.Below(c.senders)));
       if (!first_measured && arrival >= burn_in_us) first_measured = m;
       cascade[0]->Add(m, arrival);
-      next_arrival += rng.ExponentialUs(mean_gap_us);
+      // Saturating: Validate bounds the run near kMaxSimulatedUs, far below kLastUs, and a
+      // draw is at most 2^62 µs, so this never wraps.
+      const TimeUs gap = rng.ExponentialUs(mean_gap_us);
+      next_arrival = next_arrival >= kLastUs - gap ? kLastUs : next_arrival + gap;
       continue;
     }
     for (const mixnode::PacketHandle h : cascade[*hop]->Release(when)) {
@@ -175,8 +181,8 @@ Status TimingConfig::Validate() const {
     return OutOfRange("senders", static_cast<double>(senders), "in [2, 10000000]");
   }
   // Written so that NaN fails too.
-  if (!(load > 0 && load <= kMaxLoad)) {
-    return OutOfRange("load", load, "in (0, 10000] (arrivals per mean delay, λ/μ)");
+  if (!(load >= kMinLoad && load <= kMaxLoad)) {
+    return OutOfRange("load", load, "in [1e-6, 10000] (arrivals per mean delay, λ/μ)");
   }
   if (!(mean_delay_s >= 1e-6 && mean_delay_s <= 86'400)) {
     return OutOfRange("mean_delay_s", mean_delay_s, "in [1e-6, 86400] seconds");
@@ -225,8 +231,9 @@ Status TimingConfig::Validate() const {
   return Status::Ok();
 }
 
-Result<TimingResult> RunTimingAttack(const TimingConfig& config) {
-  return RunTimingPoint(config, 0);
+Result<TimingResult> RunTimingAttack(const TimingConfig& config, std::uint64_t point,
+                                     std::uint64_t repetition) {
+  return RunTimingPoint(config, point, repetition);
 }
 
 Result<std::vector<TimingResult>> RunTimingLoadSweep(const TimingConfig& base,
@@ -236,7 +243,7 @@ Result<std::vector<TimingResult>> RunTimingLoadSweep(const TimingConfig& base,
   for (std::size_t i = 0; i < loads.size(); ++i) {
     TimingConfig c = base;
     c.load = loads[i];
-    Result<TimingResult> r = RunTimingPoint(c, i);
+    Result<TimingResult> r = RunTimingPoint(c, i, 0);
     if (!r.ok()) return r.status();
     out.push_back(std::move(r).value());
   }

@@ -21,9 +21,9 @@ constexpr const char* kUsage =
     "  flood   the n-1 attack on one mix of each policy: success rate against chance\n"
     "  timing  timing correlation through continuous-time mixes: top-1/top-5 against chance\n"
     "\n"
-    "Every point runs with the same seed, so each row is what the library's RunSda,\n"
-    "RunFloodingAttack or RunTimingAttack returns for its fields. --repetitions sets the field\n"
-    "'repetitions' (sda, timing: runs with seeds seed, seed+1, ...) or 'trials' (flood).\n"
+    "Repetition (or trial) r of point p draws from DeriveSeed(seed, p, r), so each row is what\n"
+    "the library's RunSda, RunFloodingAttack or RunTimingAttack returns for its fields and point\n"
+    "number. --repetitions sets the field 'repetitions' (sda, timing) or 'trials' (flood).\n"
     "sotto-sim attack KIND --help lists the fields. See sim/README.md, \"Attacks\".\n";
 
 std::string_view Description(AttackKind kind) {

@@ -200,11 +200,12 @@ std::uint32_t Engine::NewPacket(PacketKind kind, std::uint32_t sender, std::uint
   }
   packets_[index] = Packet{next_serial_++, kNone, sender, recipient, dest, DistTable::kNone, 0,
                            kNone,          0,     kind,   false};
-  if (InWindow(now_)) {
+  // Real packets are counted by SendMessagePacket, by their message's creation window (as
+  // messages and deliveries are), so that delivered never exceeds sent; the rest by their own.
+  if (kind != PacketKind::kReal && InWindow(now_)) {
     ++r_.packets_total;
     switch (kind) {
       case PacketKind::kReal:
-        ++r_.real_packets_sent;
         break;
       case PacketKind::kPayloadCover:
         ++r_.payload_cover_packets;

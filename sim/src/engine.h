@@ -123,6 +123,8 @@ class Engine {
 
   // engine_clients.cpp
   TimeUs NextStreamTime(double rate_per_s);
+  // now_ + gap_us rounded to a whole µs, or end_us_ + 1 (after the run) when that is later.
+  TimeUs After(double gap_us) const;
   void OnRealMessage(std::uint32_t client);
   void OnPayload(std::uint32_t client);
   void OnCover(std::uint32_t client, PacketKind kind);

@@ -81,6 +81,10 @@ void Engine::SendMessagePacket(std::uint32_t client, std::uint32_t slot) {
       NewPacket(PacketKind::kReal, client, recipient, clients_[recipient].provider);
   packets_[packet].message = slot;
   packets_[packet].measured = measured;
+  if (measured) {  // by the message's creation window, like messages_sent and the deliveries
+    ++r_.packets_total;
+    ++r_.real_packets_sent;
+  }
   ClientSend(client, packet);
 }
 

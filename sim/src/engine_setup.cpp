@@ -13,9 +13,9 @@ namespace {
 constexpr std::uint64_t kSetupStream = 4;
 constexpr std::uint64_t kNodeStream = 5;
 
-TimeUs PeriodUs(double rate_per_s) {
-  return std::max<TimeUs>(1, static_cast<TimeUs>(std::llround(1e6 / rate_per_s)));
-}
+// The period of a periodic stream in µs, rounded, at least 1; a double, so that a tiny rate
+// cannot overflow (Engine::After clamps before converting).
+double PeriodUs(double rate_per_s) { return std::max(1.0, std::round(1e6 / rate_per_s)); }
 
 }  // namespace
 
@@ -126,14 +126,13 @@ void Engine::ScheduleFirstEvents() {
   for (std::uint32_t c = 0; c < s_.clients; ++c) {
     for (const auto& stream : streams) {
       if (stream.rate <= 0) continue;
-      TimeUs first;
+      double first_us;
       if (s_.arrivals == Arrivals::kPoisson) {
-        first = client_rng_.ExponentialUs(1e6 / stream.rate);
+        first_us = client_rng_.Exponential(1e6 / stream.rate);
       } else {  // evenly staggered: client c at (c + 1/2)/clients of the period
-        first = static_cast<TimeUs>(
-            std::llround((c + 0.5) * static_cast<double>(PeriodUs(stream.rate)) / s_.clients));
+        first_us = (c + 0.5) * PeriodUs(stream.rate) / s_.clients;
       }
-      Push(first, stream.type, c);
+      Push(After(first_us), stream.type, c);
     }
   }
   for (std::uint32_t id = 0; id < nodes_.size(); ++id) {
@@ -143,8 +142,15 @@ void Engine::ScheduleFirstEvents() {
 }
 
 TimeUs Engine::NextStreamTime(double rate_per_s) {
-  if (s_.arrivals == Arrivals::kPeriodic) return now_ + PeriodUs(rate_per_s);
-  return now_ + client_rng_.ExponentialUs(1e6 / rate_per_s);
+  if (s_.arrivals == Arrivals::kPeriodic) return After(PeriodUs(rate_per_s));
+  return After(client_rng_.Exponential(1e6 / rate_per_s));
+}
+
+TimeUs Engine::After(double gap_us) const {
+  // Compared in double first: a gap of 1e6 / rate µs can exceed what a TimeUs holds for tiny
+  // rates. now_ ≤ end_us_ always (Run dispatches nothing later).
+  if (!(gap_us <= static_cast<double>(end_us_ - now_))) return end_us_ + 1;  // Run stops first
+  return now_ + static_cast<TimeUs>(std::llround(gap_us));
 }
 
 }  // namespace sotto::sim

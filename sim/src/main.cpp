@@ -4,7 +4,10 @@
 //   sotto-sim sweep SCENARIO.ini [...]   a sweep over --vary lists, on several threads
 //   sotto-sim attack sda|flood|timing    the attacks on the mixing policies
 //   sotto-sim keys                       every scenario key with its default and range
+#include <exception>
 #include <iostream>
+#include <new>
+#include <string>
 #include <string_view>
 
 #include "cli.h"
@@ -24,9 +27,7 @@ constexpr const char* kUsage =
     "sotto-sim simulates a Sotto mix network with the daemon's own mixing policies and measures\n"
     "sender anonymity (entropy), latency, bandwidth overhead and queue sizes. See sim/README.md.\n";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Dispatch(int argc, char** argv) {
   using namespace sotto::sim;
   const std::string_view command = argc > 1 ? argv[1] : "";
   if (command.empty()) {
@@ -48,4 +49,20 @@ int main(int argc, char** argv) {
   return cli::Fail(std::string("unknown command '") + std::string(command) +
                        "': use run, sweep, attack or keys (see sotto-sim --help)",
                    cli::kExitUsage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The library reports errors as Status; this is the last line of defence (e.g. memory running
+  // out while writing results): a one-line error instead of an abort.
+  try {
+    return Dispatch(argc, argv);
+  } catch (const std::bad_alloc&) {
+    return sotto::sim::cli::Fail(
+        "out of memory: simulate fewer clients, less traffic or a shorter duration_s, or run "
+        "fewer --jobs at once");
+  } catch (const std::exception& e) {
+    return sotto::sim::cli::Fail(std::string("unexpected error: ") + e.what());
+  }
 }

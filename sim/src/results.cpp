@@ -73,6 +73,14 @@ std::string FormatSummary(const Scenario& s, const Results& r) {
                                                : 0.0;
   out += fmt::format("messages   {} measured, {} delivered ({:.1f}%)\n", r.messages_sent,
                      r.messages_delivered, delivered);
+  if (r.messages_delivered < r.messages_sent) {
+    out += fmt::format(
+        "warning    {} measured message{} still undelivered when the run ended (drain_s = {} "
+        "after duration_s): latency and entropy leave {} out; raise drain_s\n",
+        r.messages_sent - r.messages_delivered,
+        r.messages_sent - r.messages_delivered == 1 ? " was" : "s were", s.drain_s,
+        r.messages_sent - r.messages_delivered == 1 ? "it" : "them");
+  }
   out += fmt::format(
       "packets    {} = real {} + payload cover {} + loop {} + drop {} + node dummies {}\n",
       r.packets_total, r.real_packets_sent, r.payload_cover_packets, r.loop_packets, r.drop_packets,

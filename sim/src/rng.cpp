@@ -47,7 +47,10 @@ std::uint64_t SimRng::Below(std::uint64_t n) {
 }
 
 std::int64_t SimRng::ExponentialUs(double mean_us) {
-  return static_cast<std::int64_t>(std::llround(-mean_us * std::log(Uniform01())));
+  constexpr double kMax = 0x1.0p62;
+  const double x = Exponential(mean_us);
+  if (!(x < kMax)) return std::int64_t{1} << 62;  // also NaN; llround would overflow
+  return static_cast<std::int64_t>(std::llround(x));
 }
 
 void SimRng::Fill(std::span<std::uint8_t> out) {

@@ -19,6 +19,33 @@ Status Bad(std::string* key_out, std::string_view key, std::string message) {
   return Status::InvalidArgument(std::move(message));
 }
 
+constexpr std::uint64_t kMaxFriendEntries = 100'000'000;
+constexpr double kMaxDummiesPerSecond = 1e9;
+
+// Padding (min_batch) makes dummies every round, and timed and pool mixes have a round every
+// period whether packets came or not (threshold-timeout mixes at most one timed-out round per
+// timeout): bound the dummies the mixing nodes can make per simulated second.
+Status CheckDummyRate(const Scenario& s, std::string* key) {
+  if (s.min_batch == 0 || s.policy == mixnode::PolicyKind::kContinuous) return Status::Ok();
+  const bool threshold = s.policy == mixnode::PolicyKind::kThresholdTimeout;
+  const std::string_view timer = threshold ? "timeout_ms" : "period_ms";
+  const double timer_ms = threshold ? s.timeout_ms : s.period_ms;
+  std::uint64_t nodes =
+      std::uint64_t{s.layers} * (s.topology == Topology::kCascade    ? 1
+                                 : s.topology == Topology::kCascades ? s.cascades
+                                                                     : s.mixes_per_layer);
+  if (s.provider_policy == ProviderPolicy::kSame) nodes += s.providers;
+  const double per_second =
+      static_cast<double>(s.min_batch) * (1000.0 / timer_ms) * static_cast<double>(nodes);
+  if (per_second <= kMaxDummiesPerSecond) return Status::Ok();
+  return Bad(
+      key, "min_batch",
+      fmt::format("min_batch = {} with {} = {} lets the {} mixing nodes make up to {:.3g} "
+                  "dummies per simulated second; at most {:.0e}: lower min_batch or raise "
+                  "{}",
+                  s.min_batch, timer, timer_ms, nodes, per_second, kMaxDummiesPerSecond, timer));
+}
+
 }  // namespace
 
 Status CheckScenario(const Scenario& s, std::string* key) {
@@ -84,6 +111,15 @@ Status CheckScenario(const Scenario& s, std::string* key) {
                fmt::format("friends = {} is more than the clients - 1 = {} other users", s.friends,
                            s.clients - 1));
   }
+  if (s.social_graph == SocialGraph::kFriends &&
+      std::uint64_t{s.clients} * s.friends > kMaxFriendEntries) {
+    return Bad(
+        key, "friends",
+        fmt::format("clients × friends = {} × {} = {} friend-table entries; at most {} "
+                    "(about 400 MB): lower friends or clients",
+                    s.clients, s.friends, std::uint64_t{s.clients} * s.friends, kMaxFriendEntries));
+  }
+  if (Status st = CheckDummyRate(s, key); !st.ok()) return st;
   const double real_packet_rate = s.real_rate_per_s * s.message_packets;
   if (s.payload_rate_per_s > 0 && real_packet_rate > s.payload_rate_per_s) {
     return Bad(key, "payload_rate_per_s",

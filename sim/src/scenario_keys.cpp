@@ -16,6 +16,9 @@ constexpr double kMaxSeconds = 1e7;    // about 116 days of simulated time
 constexpr double kMaxMs = 86'400'000;  // one day, as mixnode's PolicyConfig allows
 constexpr double kMinMs = 0.001;       // one microsecond
 constexpr double kMaxRate = 1e6;       // per second per client
+// Smallest non-zero rate: one event per 11.6 days on average. Smaller rates would put the next
+// draw beyond any run (kMaxSeconds) and, at 1e-13 and below, beyond what a TimeUs can hold.
+constexpr double kMinRate = 1e-6;
 constexpr std::uint64_t kMaxCount = 1'000'000;
 
 Status OutOfRange(std::string_view key, std::string_view value, std::string_view allowed) {
@@ -66,6 +69,21 @@ ScenarioKey Count(std::string_view name, std::uint32_t Scenario::*field, std::ui
             return Status::Ok();
           },
           [=](const Scenario& s) { return fmt::format("{}", s.*field); }};
+}
+
+// A rate per second: 0 (the stream is off) or a number in [kMinRate, kMaxRate].
+ScenarioKey Rate(std::string_view name, double Scenario::*field, std::string_view help) {
+  std::string allowed = fmt::format("0 or a number in [{}, {}] per second", kMinRate, kMaxRate);
+  return {name, help, allowed,
+          [=](Scenario& s, std::string_view v) {
+            double x = 0;
+            if (!ParseDouble(v, x) || !(x == 0 || (x >= kMinRate && x <= kMaxRate))) {
+              return OutOfRange(name, v, allowed);
+            }
+            s.*field = x;
+            return Status::Ok();
+          },
+          [=](const Scenario& s) { return FormatDouble(s.*field); }};
 }
 
 template <class E>
@@ -198,14 +216,14 @@ std::vector<ScenarioKey> BuildKeys() {
       "providers forward at once, or mix with the mixes' policy (as sotto-mixnode does)"));
   k.push_back(Real("link_latency_ms", &S::link_latency_ms, 0, kMaxMs, false,
                    "latency of every hop, constant, milliseconds"));
-  k.push_back(Real("real_rate_per_s", &S::real_rate_per_s, 0, kMaxRate, false,
-                   "real messages written per client per second"));
-  k.push_back(Real("payload_rate_per_s", &S::payload_rate_per_s, 0, kMaxRate, false,
+  k.push_back(
+      Rate("real_rate_per_s", &S::real_rate_per_s, "real messages written per client per second"));
+  k.push_back(Rate("payload_rate_per_s", &S::payload_rate_per_s,
                    "payload stream per client (a real packet if queued, else drop cover); "
                    "0 = no cover: real messages leave at once"));
-  k.push_back(Real("loop_rate_per_s", &S::loop_rate_per_s, 0, kMaxRate, false,
+  k.push_back(Rate("loop_rate_per_s", &S::loop_rate_per_s,
                    "loop cover per client (back to its own provider); 0 = off"));
-  k.push_back(Real("drop_rate_per_s", &S::drop_rate_per_s, 0, kMaxRate, false,
+  k.push_back(Rate("drop_rate_per_s", &S::drop_rate_per_s,
                    "drop cover per client (to a random provider); 0 = off"));
   k.push_back(Choice<Arrivals>("arrivals", &S::arrivals,
                                {{Arrivals::kPoisson, "poisson"}, {Arrivals::kPeriodic, "periodic"}},

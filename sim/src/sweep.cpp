@@ -145,6 +145,19 @@ Result<std::vector<Results>> RunSweep(const SweepPlan& plan, const SweepOptions&
   ParallelTasks tasks;
   tasks.count = runs;
   tasks.threads = options.jobs > 0 ? options.jobs : DefaultThreads();
+  // Up to `threads` runs are in memory at once: each must fit its share of kMaxRunBytes.
+  const std::uint64_t at_once = std::min<std::uint64_t>(tasks.threads, runs);
+  for (const SweepPoint& point : plan.points) {
+    const std::uint64_t bytes = EstimateRunBytes(point.scenario);
+    if (at_once > 1 && bytes * at_once > kMaxRunBytes && bytes <= kMaxRunBytes) {
+      return Status::InvalidArgument(fmt::format(
+          "{}{} runs at once (--jobs) would need about {:.1f} GiB, {:.1f} GiB each; at most "
+          "{:.0f} GiB: run at most {} jobs at once, or smaller runs",
+          Prefix(plan, point), at_once, static_cast<double>(bytes * at_once) / (1u << 30),
+          static_cast<double>(bytes) / (1u << 30), static_cast<double>(kMaxRunBytes) / (1u << 30),
+          std::max<std::uint64_t>(1, kMaxRunBytes / bytes)));
+    }
+  }
   tasks.work = [&](std::uint64_t i, const std::function<void(double)>& report) -> Status {
     const SweepPoint& point = plan.points[i / reps];
     RunOptions run;

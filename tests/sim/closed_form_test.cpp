@@ -171,3 +171,63 @@ TEST_CASE("pool mix: entropy converges to the Serjantov–Danezis fixed point", 
     }
   }
 }
+
+// Re-mixing across two honest layers. The providers mix too (provider_policy = same: timed,
+// period 1 s, as sotto-mixnode's providers do), then one timed mix with the same period; link
+// latency 1 ms, so the mix's round at t = j + 1 s holds exactly the four providers' rounds
+// released at j s. 100 clients once a second, evenly staggered, client c at provider c mod 4:
+// every provider round holds its 25 clients (H = log2 25 = 4.644 bits after the first layer),
+// and the mix merges four whole rounds of disjoint senders with equal weight, so the mixture is
+// uniform over all 100: H = log2(4 · 25) = log2 100 = 6.6439 bits, exactly (Serjantov & Danezis
+// 2002's entropy of a uniform distribution; the merge is the mixture rule of sim/README.md).
+// Passing distributions through the second layer unchanged would leave 4.644 bits.
+TEST_CASE("two timed layers: the second merges whole first-layer rounds, H = log2 100", "[sim]") {
+  const auto run = Simulate(R"(
+    duration_s = 30
+    burn_in_s = 5
+    clients = 100
+    providers = 4
+    provider_policy = same
+    topology = cascade
+    layers = 1
+    policy = timed
+    period_ms = 1000
+    link_latency_ms = 1
+    real_rate_per_s = 1
+    arrivals = periodic
+  )");
+  RequireAllAt(run.results.entropy, std::log2(100.0), 1e-9);
+}
+
+// Padded rounds with node dummies. As above, but 10 clients over 4 providers (3, 3, 2 and 2
+// clients) and min_batch = 10: every provider round is padded to 10 packets with dummies that
+// carry the provider's mixture (uniform over its own clients; the observer cannot tell them from
+// real packets). The mix then merges 4 × 10 packets, each provider's with weight 1/4, so a
+// sender at a 3-client provider has probability 1/12 and one at a 2-client provider 1/8:
+//   H = 6 · (1/12)·log2 12 + 4 · (1/8)·log2 8 = 2 + (2·log2 3 + 2)/4 = 3.2925 bits,
+// below log2 10 = 3.3219, the value without padding (weights 3/10, 3/10, 2/10, 2/10). This pins
+// the model's choice that node dummies weigh like real packets in later mixtures.
+TEST_CASE("padded provider rounds: dummies weigh like packets, H = 2 + (2·log2 3 + 2)/4", "[sim]") {
+  const std::string keys = R"(
+    duration_s = 160
+    burn_in_s = 10
+    clients = 10
+    providers = 4
+    provider_policy = same
+    topology = cascade
+    layers = 1
+    policy = timed
+    period_ms = 1000
+    link_latency_ms = 1
+    real_rate_per_s = 1
+    arrivals = periodic
+  )";
+  const auto padded = Simulate(keys + "min_batch = 10\n");
+  const double expected = 2 + (2 * std::log2(3.0) + 2) / 4;
+  CHECK(std::abs(expected - 3.2925) < 5e-5);
+  RequireAllAt(padded.results.entropy, expected, 1e-9);
+  // 10 real packets and 30 provider dummies per second (the mix's rounds of 40 need none).
+  CHECK(padded.results.node_dummies == 3 * padded.results.real_packets_sent);
+  const auto unpadded = Simulate(keys);
+  RequireAllAt(unpadded.results.entropy, std::log2(10.0), 1e-9);
+}

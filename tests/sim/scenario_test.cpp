@@ -32,7 +32,8 @@ TEST_CASE("scenario errors name the key, its line and the allowed range", "[sim]
   // Unknown key (a typo), with its line number.
   RequireRejected("clients = 10\n\n# comment\nbach_size = 3\n", {"bad.ini:4", "bach_size"});
   // Negative rate.
-  RequireRejected("real_rate_per_s = -1\n", {"bad.ini:1", "real_rate_per_s", "-1", "[0, 1000000]"});
+  RequireRejected("real_rate_per_s = -1\n",
+                  {"bad.ini:1", "real_rate_per_s", "-1", "0 or a number in [1e-06, 1000000]"});
   // Zero batch.
   RequireRejected("seed = 3\nbatch_size = 0\n", {"bad.ini:2", "batch_size", "[1, 1000000]"});
   // Impossible topologies.
@@ -124,4 +125,66 @@ TEST_CASE("a scenario survives ToIni and ParseScenario unchanged", "[sim]") {
   INFO(crlf.status().message());
   REQUIRE(crlf.ok());
   CHECK(crlf->clients == 12);
+}
+
+TEST_CASE("a tiny rate is refused, the smallest allowed one runs", "[sim]") {
+  // 1e-13 per second would put the next draw 1e19 µs away, beyond what a TimeUs holds.
+  for (const char* key :
+       {"real_rate_per_s", "payload_rate_per_s", "loop_rate_per_s", "drop_rate_per_s"}) {
+    INFO(key);
+    RequireRejected(std::string(key) + " = 1e-13\n", {"bad.ini:1", key, "1e-13", "[1e-06, "});
+  }
+  // 1e-6 per second (one event per 11.6 days on average): draws beyond the run never run.
+  for (const char* arrivals : {"poisson", "periodic"}) {
+    INFO(arrivals);
+    Scenario s;
+    REQUIRE(SetScenarioKey(s, "arrivals", arrivals).ok());
+    REQUIRE(SetScenarioKey(s, "clients", "20").ok());
+    REQUIRE(SetScenarioKey(s, "duration_s", "10").ok());
+    REQUIRE(SetScenarioKey(s, "burn_in_s", "0").ok());
+    REQUIRE(SetScenarioKey(s, "drain_s", "1e7").ok());
+    REQUIRE(SetScenarioKey(s, "real_rate_per_s", "1e-6").ok());
+    REQUIRE(SetScenarioKey(s, "payload_rate_per_s", "1e-6").ok());
+    REQUIRE(SetScenarioKey(s, "loop_rate_per_s", "1e-6").ok());
+    REQUIRE(SetScenarioKey(s, "drop_rate_per_s", "1e-6").ok());
+    const auto r = RunScenario(s);
+    INFO(r.status().message());
+    REQUIRE(r.ok());
+    CHECK(r->messages_delivered <= r->messages_sent);
+    CHECK(r->simulated_s <= 10 + 1e7);
+  }
+}
+
+TEST_CASE("scenarios too big to run are refused before they start", "[sim]") {
+  // The friends table is bounded: clients × friends ≤ 1e8.
+  RequireRejected("clients = 2000000\nsocial_graph = friends\nfriends = 100\n",
+                  {"friends", "clients × friends", "100000000"});
+  // Padding every 1 µs round with 10,000 dummies: 1e10 per simulated second.
+  RequireRejected("policy = timed\nperiod_ms = 0.001\nmin_batch = 10000\n",
+                  {"min_batch = 10000", "period_ms = 0.001", "dummies per simulated second"});
+  RequireRejected("policy = threshold-timeout\ntimeout_ms = 0.001\nmin_batch = 10000\n",
+                  {"min_batch = 10000", "timeout_ms = 0.001"});
+  CHECK(ParseScenario("policy = timed\nperiod_ms = 1\nmin_batch = 10000\n").ok());
+
+  // Entropy tracking in 6,400 continuous mixes of 10 million clients: hundreds of GiB.
+  Scenario s;
+  REQUIRE(SetScenarioKey(s, "clients", "10000000").ok());
+  REQUIRE(SetScenarioKey(s, "topology", "stratified").ok());
+  REQUIRE(SetScenarioKey(s, "layers", "64").ok());
+  REQUIRE(SetScenarioKey(s, "mixes_per_layer", "100").ok());
+  REQUIRE(SetScenarioKey(s, "policy", "continuous").ok());
+  REQUIRE(s.Validate().ok());
+  CHECK(EstimateRunBytes(s) > kMaxRunBytes);
+  auto r = RunScenario(s);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("GiB") != std::string::npos);
+  CHECK(r.status().message().find("track_entropy") != std::string::npos);
+  CHECK(r.status().message().find('\n') == std::string::npos);
+  // The friends table counts too.
+  Scenario f;
+  REQUIRE(SetScenarioKey(f, "clients", "10000000").ok());
+  REQUIRE(SetScenarioKey(f, "social_graph", "friends").ok());
+  REQUIRE(SetScenarioKey(f, "friends", "10").ok());
+  REQUIRE(SetScenarioKey(f, "track_entropy", "false").ok());
+  CHECK(EstimateRunBytes(f) >= std::uint64_t{10'000'000} * 10 * 4);
 }

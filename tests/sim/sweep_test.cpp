@@ -282,9 +282,11 @@ TEST_CASE("attack sweeps: fields by name, rows equal the library's, any thread c
   REQUIRE(rows.size() == 2);
   SdaConfig second = sda.sda;
   second.batch_size = 8;
-  const auto direct = RunSda(second);
+  // Point 1 draws from DeriveSeed(seed, 1, r), as RunSda(config, 1) does; not point 0's streams.
+  const auto direct = RunSda(second, 1);
   REQUIRE(direct.ok());
   CHECK(outcomes->at(1).sda->alice_rounds.mean == direct->alice_rounds.mean);
+  CHECK(outcomes->at(1).sda->total_rounds.mean == direct->total_rounds.mean);
   const std::string header = AttackCsvHeader(AttackKind::kSda);
   CHECK(SplitCsv(header).size() == SplitCsv(rows[1]).size());
   CHECK(rows[1].rfind("1,200,8,3,", 0) == 0);
@@ -296,7 +298,7 @@ TEST_CASE("attack sweeps: fields by name, rows equal the library's, any thread c
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("point 1 (recipients=100)") != std::string::npos);
 
-  // Timing: repetitions are separate runs (seeds seed, seed + 1); jobs do not matter.
+  // Timing: repetition r of point p is RunTimingAttack(config, p, r); jobs do not matter.
   AttackSetup timing;
   timing.kind = AttackKind::kTiming;
   REQUIRE(SetAttackField(timing, "messages", "500").ok());
@@ -318,11 +320,37 @@ TEST_CASE("attack sweeps: fields by name, rows equal the library's, any thread c
   REQUIRE(timing_out.ok());
   const TimingSummary& t = *timing_out->at(0).timing;
   REQUIRE(t.runs.size() == 3);
-  TimingConfig third = t.config;
-  third.seed += 2;
-  CHECK(RunTimingAttack(third)->top1 == t.runs[2].top1);
+  CHECK(RunTimingAttack(t.config, 0, 2)->top1 == t.runs[2].top1);
+  const TimingSummary& t1 = *timing_out->at(1).timing;
+  CHECK(RunTimingAttack(t1.config, 1, 2)->top1 == t1.runs[2].top1);
+  CHECK(RunTimingAttack(t1.config, 1, 0)->mean_candidates == t1.runs[0].mean_candidates);
+  // The old scheme (seed + r at point 0) is gone: point 1 does not reuse point 0's streams.
+  TimingConfig shifted = t1.config;
+  shifted.seed += 2;
+  CHECK(RunTimingAttack(shifted)->mean_candidates != t1.runs[2].mean_candidates);
   CHECK(t.top1.n == 3);
   CHECK(FormatAttackOutcome(timing_out->at(0)).find("top-1") != std::string::npos);
   CHECK_FALSE(
       PlanAttackSweep(timing, {*ParseAttackAxis(AttackKind::kTiming, "repetitions=1,2")}).ok());
+}
+
+TEST_CASE("a sweep refuses --jobs whose runs together would not fit in memory", "[sim][sweep]") {
+  // About 2.7 GiB per run (entropy in 20 continuous mixes of 10 million clients): one run fits,
+  // four at once do not. Refused before anything runs.
+  Scenario base = MustParse(
+      "clients = 10000000\ntopology = stratified\nlayers = 2\nmixes_per_layer = 10\n"
+      "policy = continuous\n");
+  const std::uint64_t each = EstimateRunBytes(base);
+  REQUIRE(each < kMaxRunBytes);
+  REQUIRE(each * 4 > kMaxRunBytes);
+  auto plan = PlanSweep(base, {Axis("seed=1,2,3,4")}, 1);
+  REQUIRE(plan.ok());
+  SweepOptions options;
+  options.jobs = 4;
+  auto runs = RunSweep(*plan, options);
+  REQUIRE_FALSE(runs.ok());
+  INFO(runs.status().message());
+  CHECK(runs.status().message().find("4 runs at once") != std::string::npos);
+  CHECK(runs.status().message().find("--jobs") != std::string::npos);
+  CHECK(runs.status().message().find('\n') == std::string::npos);
 }

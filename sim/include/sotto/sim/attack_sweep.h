@@ -2,12 +2,12 @@
 // from text (like scenario keys), sweeps over the cartesian product of some fields' values on
 // several threads, and the CSV and one-line forms of the results.
 //
-// Every point of an attack sweep runs with the same seed (common random numbers: points differ by
-// their parameters, not by the luck of the draw), so each CSV row is exactly what RunSda,
-// RunFloodingAttack or RunTimingAttack returns for the config in that row. The timing attack has
-// no repetitions of its own; here repetition r of a point runs RunTimingAttack with seed + r and
-// the row reports the means over the repetitions with 95% confidence intervals. Results come back
-// in point order whatever the thread count.
+// Repetition (or trial) r of point p draws from DeriveSeed(seed, p, r), as attacks.h says, so
+// points are independent samples and each CSV row is exactly what RunSda(config, p),
+// RunFloodingAttack(config, p) or RunTimingAttack(config, p, r) returns for the config in that
+// row. The timing attack has no repetitions of its own; here repetition r of point p runs
+// RunTimingAttack(config, p, r) and the row reports the means over the repetitions with 95%
+// confidence intervals. Results come back in point order whatever the thread count.
 #pragma once
 
 #include <cstdint>
@@ -80,7 +80,7 @@ Result<AttackPlan> PlanAttackSweep(const AttackSetup& base, std::vector<SweepAxi
 // The timing attack's repetitions of one point.
 struct TimingSummary {
   TimingConfig config;
-  std::vector<TimingResult> runs;  // run r used seed config.seed + r
+  std::vector<TimingResult> runs;  // run r of point p: RunTimingAttack(config, p, r)
   MeanCi top1, top5;
 };
 

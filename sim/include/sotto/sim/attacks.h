@@ -12,10 +12,11 @@
 // Every attack drives the real policies of sotto-mixnode (sotto/mixnode/policy.h, MakePolicy),
 // so it measures what the daemon does; none of them needs the simulator's event engine. Each is
 // configured by a plain struct whose Validate() names the bad field and the allowed range, and is
-// reproducible: repetition r of sweep point p draws from its own stream derived from
-// (seed, p, r), so the same config and seed give the same result, bit for bit. A single run is
-// sweep point 0. The functions are reentrant (no shared state); sim/README.md ("Attacks")
-// explains the models, the formulas and the measured results.
+// reproducible: repetition r (SDA, timing) or trial r (flooding) of sweep point p draws from
+// its own stream SimRng(DeriveSeed(seed, p, r)), so the same config, seed and point give the same
+// result, bit for bit. Each function takes the point index (default 0: a single run is point
+// 0). The functions are reentrant (no shared state); sim/README.md ("Attacks") explains the
+// models, the formulas and the measured results.
 #pragma once
 
 #include <cstddef>
@@ -84,7 +85,7 @@ double DanezisSdaRounds(std::size_t recipients, std::size_t batch_size, std::siz
 // entries. Identification at round t means: from t on the guess is exactly Alice's friend set,
 // with no tie at the boundary, at every one of Alice's rounds up to 2t (the evidence doubles and
 // the guess does not move).
-Result<SdaResult> RunSda(const SdaConfig& config);
+Result<SdaResult> RunSda(const SdaConfig& config, std::uint64_t point = 0);
 
 // RunSda for each batch size in turn (everything else from `base`); point i uses streams
 // (seed, i, ·).
@@ -133,7 +134,8 @@ struct FloodingResult {
   double chance_baseline = 0;
 };
 
-Result<FloodingResult> RunFloodingAttack(const FloodingConfig& config);
+// Trial t of sweep point `point` draws from DeriveSeed(seed, point, t).
+Result<FloodingResult> RunFloodingAttack(const FloodingConfig& config, std::uint64_t point = 0);
 
 // ---- Timing correlation on a continuous-time mix or cascade ----------------------------------
 
@@ -144,7 +146,7 @@ Result<FloodingResult> RunFloodingAttack(const FloodingConfig& config);
 // for one hop), sums the scores per sender and ranks the senders.
 struct TimingConfig {
   std::size_t senders = 100;      // N, 2 … 10,000,000
-  double load = 5;                // λ/μ: arrivals per mean delay, in (0, 10,000]
+  double load = 5;                // λ/μ: arrivals per mean delay, in [1e-6, 10,000]
   double mean_delay_s = 1.0;      // 1/μ per hop, in [1e-6, 86400]
   std::size_t hops = 1;           // 1 … 10
   std::size_t messages = 20'000;  // outputs attacked (after the burn-in)
@@ -173,9 +175,12 @@ struct TimingResult {
   double predicted_top1 = 0;
 };
 
-Result<TimingResult> RunTimingAttack(const TimingConfig& config);
+// One run; repetition r of sweep point p draws from DeriveSeed(seed, p, r).
+Result<TimingResult> RunTimingAttack(const TimingConfig& config, std::uint64_t point = 0,
+                                     std::uint64_t repetition = 0);
 
-// RunTimingAttack for each load λ/μ (everything else from `base`); point i uses stream (seed, i).
+// RunTimingAttack for each load λ/μ (everything else from `base`); point i uses stream (seed, i,
+// 0).
 Result<std::vector<TimingResult>> RunTimingLoadSweep(const TimingConfig& base,
                                                      std::span<const double> loads);
 

@@ -24,6 +24,8 @@ struct MessageRecord {
   mixnode::TimeUs delivered_us = 0;  // its last packet reached the recipient's provider
   double latency_ms = 0;
   // The lowest sender entropy of its packets, in bits (NaN when entropy is not tracked).
+  // The lowest of its packets' entropies; optimistic if an observer can link the packets (the
+  // product of their distributions has lower entropy). NaN when not tracked.
   double entropy_bits = 0;
 };
 
@@ -49,7 +51,9 @@ struct Results {
   std::uint64_t run_seed = 0;  // DeriveSeed(seed, point, repetition)
   std::uint64_t point = 0, repetition = 0;
 
-  // Messages and packets created in the measured window.
+  // Messages and packets created in the measured window [burn_in_s, duration_s). Real packets
+  // count by their message's creation time (a queued message's packets may leave later), so
+  // delivered ≤ sent for both messages and real packets.
   std::uint64_t messages_sent = 0, messages_delivered = 0;  // delivered: by the end of the drain
   std::uint64_t real_packets_sent = 0, real_packets_delivered = 0;
   std::uint64_t payload_cover_packets = 0, loop_packets = 0, drop_packets = 0;

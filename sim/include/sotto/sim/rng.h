@@ -8,6 +8,7 @@
 // A SimRng is a plain value with one owner (not thread-safe).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <span>
 
@@ -43,7 +44,10 @@ class SimRng final : public Rng {
   std::uint64_t Below(std::uint64_t n);
   // Uniform in (0, 1] with 53 bits (never 0, so log() is finite).
   double Uniform01() { return static_cast<double>((Next() >> 11) + 1) * 0x1.0p-53; }
-  // Exp(mean) in microseconds, rounded, ≥ 0. `mean_us` > 0.
+  // Exp(mean), unrounded, ≥ 0 (finite when `mean` is). `mean` > 0.
+  double Exponential(double mean) { return -mean * std::log(Uniform01()); }
+  // Exp(mean) in microseconds, rounded, in [0, 2^62] (longer draws are clamped to 2^62 µs,
+  // about 146,000 years, so the result and a few sums of it fit an int64). `mean_us` > 0.
   std::int64_t ExponentialUs(double mean_us);
 
   // sotto::Rng: the stream as little-endian bytes, 8 per Next() (for the mixing policies).

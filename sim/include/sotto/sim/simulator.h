@@ -79,7 +79,17 @@ struct RunOptions {
   std::function<void(double)> on_progress;
 };
 
-// Validates the scenario (InvalidArgument naming the key), then runs it.
+// Validates the scenario (InvalidArgument naming the key), checks that it fits kMaxRunBytes,
+// then runs it. Never throws: running out of memory is an Internal error with a one-line message.
 Result<Results> RunScenario(const Scenario& scenario, const RunOptions& options = {});
+
+// What one run of `scenario` allocates up front, roughly, in bytes: the per-client state, the
+// social graph's friends table and, when tracking entropy, the mixture builder plus one double
+// and one index per client for every honest continuous-time node. Packets, messages and sparse
+// distributions in flight come on top (they grow with the traffic, not with the scenario size).
+std::uint64_t EstimateRunBytes(const Scenario& scenario);
+// The most one run (RunScenario), or all the runs a sweep has at once (RunSweep), may need by
+// EstimateRunBytes: 8 GiB.
+inline constexpr std::uint64_t kMaxRunBytes = std::uint64_t{8} << 30;
 
 }  // namespace sotto::sim
