@@ -91,13 +91,7 @@ Result<AttackPlan> PlanAttackSweep(const AttackSetup& base, std::vector<SweepAxi
     AttackPoint point;
     point.index = p;
     point.setup = base;
-    point.values.resize(plan.axes.size());
-    std::uint64_t rest = p;
-    for (std::size_t a = plan.axes.size(); a-- > 0;) {
-      const auto& values = plan.axes[a].values;
-      point.values[a] = values[rest % values.size()];
-      rest /= values.size();
-    }
+    point.values = PointValues(plan.axes, p);
     for (std::size_t a = 0; a < plan.axes.size(); ++a) {
       if (Status s = SetAttackField(point.setup, plan.axes[a].key, point.values[a]); !s.ok()) {
         return Status::InvalidArgument(Prefix(plan, point) + s.message());

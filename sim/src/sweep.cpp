@@ -77,6 +77,15 @@ Result<SweepAxis> ParseSweepAxis(std::string_view text) {
   return axis;
 }
 
+std::vector<std::string> PointValues(const std::vector<SweepAxis>& axes, std::uint64_t index) {
+  std::vector<std::string> values(axes.size());
+  for (std::size_t a = axes.size(); a-- > 0;) {
+    values[a] = axes[a].values[index % axes[a].values.size()];
+    index /= axes[a].values.size();
+  }
+  return values;
+}
+
 Result<SweepPlan> PlanSweep(const Scenario& base, std::vector<SweepAxis> axes,
                             std::uint32_t repetitions) {
   if (repetitions < 1 || repetitions > kMaxRepetitions) {
@@ -116,13 +125,7 @@ Result<SweepPlan> PlanSweep(const Scenario& base, std::vector<SweepAxis> axes,
     point.index = p;
     point.scenario = base;
     point.scenario.repetitions = repetitions;
-    point.values.resize(plan.axes.size());
-    std::uint64_t rest = p;
-    for (std::size_t a = plan.axes.size(); a-- > 0;) {
-      const auto& values = plan.axes[a].values;
-      point.values[a] = values[rest % values.size()];
-      rest /= values.size();
-    }
+    point.values = PointValues(plan.axes, p);
     for (std::size_t a = 0; a < plan.axes.size(); ++a) {
       if (Status s = SetScenarioKey(point.scenario, plan.axes[a].key, point.values[a]); !s.ok()) {
         return Status::InvalidArgument(Prefix(plan, point) + s.message());

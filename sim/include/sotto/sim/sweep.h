@@ -41,6 +41,9 @@ Result<SweepAxis> SplitAxis(std::string_view text);
 // sweep's own --repetitions).
 Result<SweepAxis> ParseSweepAxis(std::string_view text);
 
+// The values of point `index` of the axes' cartesian product (the last axis changes fastest).
+std::vector<std::string> PointValues(const std::vector<SweepAxis>& axes, std::uint64_t index);
+
 struct SweepPoint {
   std::uint64_t index = 0;
   std::vector<std::string> values;  // one per axis
