@@ -62,7 +62,10 @@ Fe Ladder(std::span<const std::uint8_t, 32> k, const Fe& u) {
   }
   field::CSwap(x2, x3, swap);
   field::CSwap(z2, z3, swap);
-  return field::Mul(x2, field::Invert(z2));
+  const Fe out = field::Mul(x2, field::Invert(z2));
+  // The intermediate multiples depend on the secret scalar; the result is the public key.
+  for (Fe* f : {&x2, &z2, &x3, &z3}) sodium_memzero(f, sizeof *f);
+  return out;
 }
 
 // x = clamp(s) + ℓ (5 (s mod 8) mod 8), so that x = clamp(s) (mod ℓ) and x = s (mod 8).
