@@ -197,8 +197,8 @@ Result<MessageBody> DecodeBody(ByteSpan in) {
   body.expires_after_s = static_cast<std::uint32_t>(GetBe(in, kExpiresOffset, 4));
   body.receipts.resize(receipts);
   for (std::size_t i = 0; i < receipts; ++i) {
-    std::copy_n(ids.begin() + static_cast<std::ptrdiff_t>(i * sizeof(MessageId)),
-                sizeof(MessageId), body.receipts[i].begin());
+    std::copy_n(ids.begin() + static_cast<std::ptrdiff_t>(i * sizeof(MessageId)), sizeof(MessageId),
+                body.receipts[i].begin());
   }
   if (body.type == BodyType::kText) {
     const std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());

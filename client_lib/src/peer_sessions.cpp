@@ -181,8 +181,8 @@ Result<Bytes> PeerSessions::Seal(const IdentityKeys& me, const ContactCode& peer
     if (!start.ok()) return start.status();
     auto session = RatchetSession::Initiate(start->agreed, peer_code.prekey, *s.rng);
     if (!session.ok()) return session.status();
-    fresh = Record{std::move(*session), true, start->header.ephemeral, peer_code.prekey, false,
-                   0, 0};
+    fresh =
+        Record{std::move(*session), true, start->header.ephemeral, peer_code.prekey, false, 0, 0};
     record = &*fresh;
   }
 
@@ -315,8 +315,7 @@ Bytes PeerSessions::Serialize() const {
 }
 
 Result<PeerSessions> PeerSessions::Deserialize(ByteSpan blob, Rng& rng) {
-  if (blob.size() >= 4 && std::equal(kMagic.begin(), kMagic.end(), blob.begin()) &&
-      blob[3] == 1) {
+  if (blob.size() >= 4 && std::equal(kMagic.begin(), kMagic.end(), blob.begin()) && blob[3] == 1) {
     return Status::NotFound(
         "stored sessions were made by an older Sotto version (format 1); the conversation will "
         "start a new session");

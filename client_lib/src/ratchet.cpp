@@ -203,8 +203,8 @@ Result<Bytes> OpenBody(const Key32& mk, ByteSpan aad, ByteSpan body) {
 }
 
 // The plaintext header, if `hk` opens the encrypted header.
-std::optional<Header> OpenHeader(const Key32& hk, const HeaderNonce& nonce, const AssociatedData& ad,
-                                 ByteSpan encrypted) {
+std::optional<Header> OpenHeader(const Key32& hk, const HeaderNonce& nonce,
+                                 const AssociatedData& ad, ByteSpan encrypted) {
   std::array<std::uint8_t, kRatchetHeaderSize> h{};
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(h.data(), &len, nullptr, encrypted.data(),
@@ -377,7 +377,8 @@ Result<Bytes> RatchetSession::Decrypt(ByteSpan message) {
   if (h->n > kMaxSkip) return TooManySkipped(h->n);
   std::vector<SkippedKey> fresh;
   if (s.ckr) {
-    const std::uint32_t old_skip = h->pn > s.nr ? std::min<std::uint32_t>(h->pn - s.nr, kMaxSkip) : 0;
+    const std::uint32_t old_skip =
+        h->pn > s.nr ? std::min<std::uint32_t>(h->pn - s.nr, kMaxSkip) : 0;
     Key32 old_ck = s.ckr->Clone();
     SkipKeys(old_ck, *s.hkr, s.nr, s.nr + old_skip, fresh);
   }

@@ -137,7 +137,8 @@ TEST_CASE("elligator: Inverse and Map undo each other, on both branches", "[elli
   minus_a.bytes.fill(0xff);
   minus_a.bytes[31] = 0x7f;
   const std::uint32_t low = 0xffffffffu - 486680u;  // the low 32 bits of 2^255 - 486681
-  for (int i = 0; i < 4; ++i) minus_a.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(low >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    minus_a.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(low >> (8 * i));
   CHECK_FALSE(ElligatorInverse(minus_a, 0).has_value());
   CHECK_FALSE(ElligatorInverse(minus_a, 1).has_value());
 }
@@ -245,11 +246,11 @@ constexpr double kZCritical = 3.29;
 
 TEST_CASE("elligator: representatives pass the uniformity tests; recognisable keys fail them",
           "[elligator]") {
-  // n = 4000 per sample. Under the null each statistic exceeds its critical value with
+  // n = 2500 per sample. Under the null each statistic exceeds its critical value with
   // probability 0.001. The positive controls differ grossly (a bit that is always 0 gives
-  // z = sqrt(n) = 63; a proportion of 1 against 1/2 or 1/8 gives |z| > 40), so each is detected
-  // with power indistinguishable from 1.
-  constexpr std::size_t n = 4000;
+  // z = sqrt(n) = 50, so chi2 > 2500; a proportion of 1 against 1/2 or 1/8 gives |z| > 30), so
+  // each is detected with power indistinguishable from 1.
+  constexpr std::size_t n = 2500;
   DeterministicRng rng = DeterministicRng::FromByte(0xE6);
   std::vector<Bytes32> uniform(n), reference(n), representatives, raw_keys, zero_top, one_branch,
       clean;
@@ -289,8 +290,9 @@ TEST_CASE("elligator: representatives pass the uniformity tests; recognisable ke
            std::abs(u.branch_z) < kZCritical && std::abs(u.subgroup_z) < kZCritical;
   };
   const Uniformity random_strings = Test(uniform, ref);
-  INFO("uniform strings: chi2 " << random_strings.bit_chi2 << " curve z " << random_strings.on_curve_z
-                                << " branch z " << random_strings.branch_z << " subgroup z "
+  INFO("uniform strings: chi2 " << random_strings.bit_chi2 << " curve z "
+                                << random_strings.on_curve_z << " branch z "
+                                << random_strings.branch_z << " subgroup z "
                                 << random_strings.subgroup_z);
   CHECK(passes(random_strings));  // the tests themselves are calibrated
   const Uniformity hidden = Test(representatives, ref);
@@ -300,14 +302,14 @@ TEST_CASE("elligator: representatives pass the uniformity tests; recognisable ke
   CHECK(passes(hidden));
 
   const Uniformity raw = Test(raw_keys, ref);
-  CHECK(raw.bit_chi2 > kChi2Critical);       // bit 255 is always 0
-  CHECK(raw.on_curve_z > kZCritical);        // always on the curve
+  CHECK(raw.bit_chi2 > kChi2Critical);  // bit 255 is always 0
+  CHECK(raw.on_curve_z > kZCritical);   // always on the curve
   const Uniformity top = Test(zero_top, ref);
-  CHECK(top.bit_chi2 > kChi2Critical);       // bits 254 and 255 always 0
+  CHECK(top.bit_chi2 > kChi2Critical);  // bits 254 and 255 always 0
   const Uniformity branch = Test(one_branch, ref);
   CHECK(std::abs(branch.branch_z) > kZCritical);
   const Uniformity subgroup = Test(clean, ref);
-  CHECK(subgroup.subgroup_z > kZCritical);   // always in the subgroup, against about 1/8
+  CHECK(subgroup.subgroup_z > kZCritical);  // always in the subgroup, against about 1/8
   // Each control fails only the test aimed at it: the other safeguards still hold there.
   CHECK(subgroup.bit_chi2 < kChi2Critical);
   CHECK(std::abs(branch.subgroup_z) < kZCritical);

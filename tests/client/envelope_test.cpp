@@ -171,7 +171,7 @@ TEST_CASE("envelope: the body layout is the one the spec gives", "[envelope]") {
   CHECK(Bytes(e.begin() + 2, e.begin() + 18) == Bytes(b.id.begin(), b.id.end()));
   CHECK(Bytes(e.begin() + 18, e.begin() + 26) == Bytes{1, 2, 3, 4, 5, 6, 7, 8});
   CHECK(Bytes(e.begin() + 26, e.begin() + 30) == Bytes{0x0a, 0x0b, 0x0c, 0x0d});
-  CHECK(e[0] == 2);  // version 2
+  CHECK(e[0] == 2);   // version 2
   CHECK(e[30] == 0);  // no receipts
   CHECK(Bytes(e.begin() + 31, e.begin() + 33) == Bytes{0, 2});
   CHECK(e[33] == 'h');

@@ -57,11 +57,11 @@ std::uint32_t Be32(ByteSpan b, std::size_t at) {
 // What the sending session looked like when it sealed an item, read from the §8 / §6 stored
 // forms, so that the positive controls can write the version-1 cleartext back.
 struct SendInfo {
-  PublicKey ratchet_key;   // DHs public: the v1 header's first field
-  std::uint32_t pn = 0;    // PN
-  std::uint32_t n = 0;     // N of this message
+  PublicKey ratchet_key;     // DHs public: the v1 header's first field
+  std::uint32_t pn = 0;      // PN
+  std::uint32_t n = 0;       // N of this message
   bool unconfirmed = false;  // the slot carries a session header
-  PublicKey ephemeral;     // EK_A of the session
+  PublicKey ephemeral;       // EK_A of the session
 };
 
 struct RecordView {
@@ -264,15 +264,18 @@ Evaluation Distinguish(const std::vector<Bytes>& real, const std::vector<Bytes>&
   Shuffle(real_idx, split);
   Shuffle(loop_idx, split);
   std::vector<std::size_t> train_real, test_real, train_loop, test_loop;
-  for (std::size_t i = 0; i < real_idx.size(); ++i) (i % 2 ? test_real : train_real).push_back(real_idx[i]);
-  for (std::size_t i = 0; i < loop_idx.size(); ++i) (i % 2 ? test_loop : train_loop).push_back(loop_idx[i]);
+  for (std::size_t i = 0; i < real_idx.size(); ++i)
+    (i % 2 ? test_real : train_real).push_back(real_idx[i]);
+  for (std::size_t i = 0; i < loop_idx.size(); ++i)
+    (i % 2 ? test_loop : train_loop).push_back(loop_idx[i]);
 
   struct Weight {
     double z = 0, w1 = 0, w0 = 0;
     std::size_t j = 0;
   };
   std::vector<Weight> weights(kFeatures);
-  const double nr = static_cast<double>(train_real.size()), nl = static_cast<double>(train_loop.size());
+  const double nr = static_cast<double>(train_real.size()),
+               nl = static_cast<double>(train_loop.size());
   for (std::size_t j = 0; j < kFeatures; ++j) {
     double kr = 0, kl = 0;
     for (std::size_t i : train_real) kr += features[i][j];
@@ -347,8 +350,8 @@ TEST_CASE("mailbox: a layout-aware classifier cannot tell real items from loop c
   const Corpus& c = TheCorpus();
   const Evaluation e = Distinguish(c.real, c.loops);
   const double sd = NullSd(e);
-  INFO("v2 items: AUC " << e.auc << " (chance 0.5, sd under the null " << sd << ", n = "
-                        << e.n_real << " + " << e.n_loop << ")");
+  INFO("v2 items: AUC " << e.auc << " (chance 0.5, sd under the null " << sd << ", n = " << e.n_real
+                        << " + " << e.n_loop << ")");
   CHECK(std::abs(e.auc - 0.5) < kZ * sd);
 }
 
@@ -371,8 +374,7 @@ TEST_CASE("mailbox: positive control: a cleartext ratchet header is detected", "
   CHECK(e.auc > 0.95);
 }
 
-TEST_CASE("mailbox: positive control: a raw, repeated session header is detected",
-          "[classifier]") {
+TEST_CASE("mailbox: positive control: a raw, repeated session header is detected", "[classifier]") {
   // Version 1's session header written back into the first messages only (about 38% of the real
   // items): EK_A as a raw X25519 key at offset 0, then 48 bytes that repeat in every first
   // message of the session (v1 sealed IK_A once per session). Later messages are untouched.

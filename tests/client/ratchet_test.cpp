@@ -62,8 +62,8 @@ std::array<std::uint8_t, 24> SpecHeaderNonce(const Bytes& message) {
   std::string m = "sotto-ratchet-v2/header-nonce";
   m.append(message.begin() + kEncryptedHeaderSize, message.end());
   std::array<std::uint8_t, 24> n{};
-  crypto_generichash(n.data(), n.size(), reinterpret_cast<const unsigned char*>(m.data()),
-                     m.size(), nullptr, 0);
+  crypto_generichash(n.data(), n.size(), reinterpret_cast<const unsigned char*>(m.data()), m.size(),
+                     nullptr, 0);
   return n;
 }
 
@@ -473,7 +473,8 @@ TEST_CASE("ratchet: at most kMaxSkippedHeaderKeys header keys are kept; the olde
     CHECK(r.status().message().find("not for this session") != std::string::npos);
   }
   CHECK(c.bob->Serialize() == before);
-  for (std::size_t i = rounds; i-- > 2;) ExpectDecrypts(*c.bob, lost[i], "lost " + std::to_string(i));
+  for (std::size_t i = rounds; i-- > 2;)
+    ExpectDecrypts(*c.bob, lost[i], "lost " + std::to_string(i));
   CHECK(c.bob->Serialize().size() == kStateFixed + 32);
 }
 
@@ -629,7 +630,8 @@ TEST_CASE("ratchet: corrupt, truncated or inconsistent state blobs are rejected"
     Conversation d;
     Send(*d.alice, *d.bob, "x");
     std::vector<Bytes> ahead;
-    for (std::size_t i = 0; i <= kMaxSkippedHeaderKeys + 1; ++i) ahead.push_back(Enc(*d.alice, "a"));
+    for (std::size_t i = 0; i <= kMaxSkippedHeaderKeys + 1; ++i)
+      ahead.push_back(Enc(*d.alice, "a"));
     ExpectDecrypts(*d.bob, ahead.back(), "a");  // 17 keys under one header key
     Bytes edited = d.bob->Serialize();
     REQUIRE(edited.size() == kStateFixed + (kMaxSkippedHeaderKeys + 1) * 68 + 32);

@@ -95,8 +95,8 @@ TEST_CASE("x3dh: low-order public keys (all-zero DH output) are rejected") {
     CHECK_FALSE(StartSession(u.alice, bad, u.bob_prekey.keys.public_key, u.rng).ok());
     CHECK_FALSE(AcceptSession(u.bob, u.bob_prekey, X3dhHeader{bad, u.alice.keys.public_key}).ok());
     CHECK_FALSE(AcceptSession(u.bob, u.bob_prekey, X3dhHeader{u.alice.keys.public_key, bad}).ok());
-    auto slot = SealSessionHeader(X3dhHeader{u.alice.keys.public_key, u.alice.keys.public_key},
-                                  bad, u.rng);
+    auto slot =
+        SealSessionHeader(X3dhHeader{u.alice.keys.public_key, u.alice.keys.public_key}, bad, u.rng);
     REQUIRE_FALSE(slot.ok());
     CHECK(slot.status().code() == Status::Code::kCryptoError);
   }

@@ -202,9 +202,9 @@ json ElligatorVectors() {
   };
   add_forward("zero", Bytes(32, 0));
   add_forward("all-ones (top bits set, r = 2^254 - 1 > (p-1)/2)", Bytes(32, 0xff));
-  add_forward("r = (p+1)/2, the smallest negative value",
-              sotto::FromHex("f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff3f")
-                  .value());
+  add_forward(
+      "r = (p+1)/2, the smallest negative value",
+      sotto::FromHex("f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff3f").value());
   {
     sotto::DeterministicRng rng = sotto::DeterministicRng::FromByte(0x50);
     for (int i = 0; i < 6; ++i) {
@@ -225,7 +225,10 @@ json ElligatorVectors() {
                        {"representative", r ? json(ToHex(Of(*r))) : json(nullptr)}});
   };
   add_inverse("u = 0", Bytes(32, 0), 0);
-  add_inverse("u = -A", sotto::FromHex("e792f8ffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f").value(), 1);
+  add_inverse(
+      "u = -A",
+      sotto::FromHex("e792f8ffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f").value(),
+      1);
   {
     sotto::DeterministicRng rng = sotto::DeterministicRng::FromByte(0x51);
     bool none = false;
@@ -235,7 +238,8 @@ json ElligatorVectors() {
       rng.Fill(s);
       const Bytes u = BasePublic(s);
       const bool has = sc::ElligatorInverse(KeyOf(u), 0).has_value();
-      const std::string from = " (public key of DeterministicRng(0x51) draw " + std::to_string(i) + ")";
+      const std::string from =
+          " (public key of DeterministicRng(0x51) draw " + std::to_string(i) + ")";
       if (!has && !none) {
         none = true;
         add_inverse("no representative" + from, u, 0);
@@ -275,7 +279,8 @@ json ElligatorVectors() {
     if (!r) Die("hidden inverse");
     (*r)[31] = static_cast<std::uint8_t>((*r)[31] | (tweak & 0xc0));
     if (*r != kp.representative) Die("hidden representative");
-    sotto::DeterministicRng peer_rng = sotto::DeterministicRng::FromByte(static_cast<std::uint8_t>(seed ^ 0x80));
+    sotto::DeterministicRng peer_rng =
+        sotto::DeterministicRng::FromByte(static_cast<std::uint8_t>(seed ^ 0x80));
     Bytes peer(32);
     peer_rng.Fill(peer);
     const Bytes dh = Dh(s, BasePublic(peer));
@@ -551,9 +556,9 @@ class Conversation {
   // A fresh session header (§3) for Alice's next message, with its intermediates.
   json SessionHeader(std::optional<Bytes>& slot_out) {
     slots_.draws.clear();
-    const auto slot = Must(sc::SealSessionHeader(session_.start.header,
-                                                 session_.bob_prekey.keys.public_key, slots_),
-                           "SealSessionHeader");
+    const auto slot = Must(
+        sc::SealSessionHeader(session_.start.header, session_.bob_prekey.keys.public_key, slots_),
+        "SealSessionHeader");
     const Bytes& accepted = slots_.draws.back();
     const Bytes e(accepted.begin(), accepted.begin() + 32);
     const ByteSpan representative = ByteSpan(slot).first(32);
@@ -627,12 +632,12 @@ struct Eviction {
 };
 Eviction EvictionTransition(const Session& s) {
   RecordingRng alice_rng(0x70), bob_rng(0x71);
-  auto alice = Must(sc::RatchetSession::Initiate(s.start.agreed, s.bob_prekey.keys.public_key,
-                                                 alice_rng),
-                    "Initiate");
-  auto bob = sc::RatchetSession::Respond(Must(sc::AcceptSession(s.bob, s.bob_prekey, s.start.header),
-                                              "Accept"),
-                                         s.bob_prekey, bob_rng);
+  auto alice =
+      Must(sc::RatchetSession::Initiate(s.start.agreed, s.bob_prekey.keys.public_key, alice_rng),
+           "Initiate");
+  auto bob = sc::RatchetSession::Respond(
+      Must(sc::AcceptSession(s.bob, s.bob_prekey, s.start.header), "Accept"), s.bob_prekey,
+      bob_rng);
   std::vector<Bytes> lost;
   for (std::size_t round = 0;; ++round) {
     lost.push_back(Must(alice.Encrypt(Text("lost " + std::to_string(round))), "Encrypt"));
@@ -739,7 +744,8 @@ Bytes ZeroRatchetKey(const Bytes& state) {
   rng.Fill(body);
   const ByteSpan st(state);
   const Bytes header(40, 0);
-  const Bytes eh = AeadEncrypt(st.subspan(kNhkr, 32), HeaderNonce(body), header, st.subspan(kAd, 64));
+  const Bytes eh =
+      AeadEncrypt(st.subspan(kNhkr, 32), HeaderNonce(body), header, st.subspan(kAd, 64));
   return Concat(eh, body);
 }
 
@@ -747,8 +753,8 @@ json CorruptState(const std::string& name, const std::string& what, const Bytes&
                   const std::string& expected = "corrupt") {
   sotto::DeterministicRng rng = sotto::DeterministicRng::FromByte(0xee);
   auto r = sc::RatchetSession::Deserialize(blob, rng);
-  const auto code = expected == "corrupt" ? sotto::Status::Code::kCorruption
-                                          : sotto::Status::Code::kNotFound;
+  const auto code =
+      expected == "corrupt" ? sotto::Status::Code::kCorruption : sotto::Status::Code::kNotFound;
   if (r.ok() || r.status().code() != code) Die("corrupt state " + name + " was not refused");
   return {{"name", name}, {"description", what}, {"state", ToHex(blob)}, {"expected", expected}};
 }
@@ -838,7 +844,8 @@ int main() {
   longest += "!";
   std::vector<sc::MessageId> eight, sixty_four;
   for (std::uint8_t i = 0; i < 8; ++i) eight.push_back(IdOf(static_cast<std::uint8_t>(0x10 * i)));
-  for (std::uint8_t i = 0; i < 64; ++i) sixty_four.push_back(IdOf(static_cast<std::uint8_t>(3 * i)));
+  for (std::uint8_t i = 0; i < 64; ++i)
+    sixty_four.push_back(IdOf(static_cast<std::uint8_t>(3 * i)));
   add_body("text", TextBody(0x01, "Hello, Bob! 👋"));
   add_body("text-with-receipts", TextBody(0x02, "Got them, thanks.", {IdOf(0x40), IdOf(0x50)}));
   add_body("longest-text-with-8-receipts", TextBody(0x03, longest, eight));
@@ -890,8 +897,8 @@ int main() {
                                      "header nonce changes, so the header no longer opens",
                                      bob_after_a1, Flip(a2, 60, 4)));
   negative.push_back(RatchetNegative("flipped-body-tag-bit",
-                                     "basic A2 with the body tag's last bit flipped",
-                                     bob_after_a1, Flip(a2, a2.size() - 1, 7)));
+                                     "basic A2 with the body tag's last bit flipped", bob_after_a1,
+                                     Flip(a2, a2.size() - 1, 7)));
   {
     Bytes wrong_ad = bob_after_a1;
     sotto::DeterministicRng rng = sotto::DeterministicRng::FromByte(0x40);
@@ -960,8 +967,8 @@ int main() {
     rng.Fill(slot);
     negative.push_back(FirstMessageNegative(
         "random-slot",
-        "112 bytes of DeterministicRng(0x45) as the slot, then basic A1's ratchet message",
-        basic, Concat(slot, conv.MessageBytes("A1")), "slot"));
+        "112 bytes of DeterministicRng(0x45) as the slot, then basic A1's ratchet message", basic,
+        Concat(slot, conv.MessageBytes("A1")), "slot"));
   }
   negative.push_back(FirstMessageNegative(
       "wrong-responder-identity",
@@ -973,9 +980,10 @@ int main() {
     const sotto::PublicKey low_order = KeyOf(
         sotto::FromHex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800").value());
     sotto::DeterministicRng rng = sotto::DeterministicRng::FromByte(0x43);
-    const auto slot = Must(sc::SealSessionHeader(sc::X3dhHeader{low_order, basic.start.header.ephemeral},
-                                                 basic.bob_prekey.keys.public_key, rng),
-                           "SealSessionHeader");
+    const auto slot =
+        Must(sc::SealSessionHeader(sc::X3dhHeader{low_order, basic.start.header.ephemeral},
+                                   basic.bob_prekey.keys.public_key, rng),
+             "SealSessionHeader");
     negative.push_back(FirstMessageNegative(
         "low-order-sealed-identity",
         "a session header correctly sealed to Bob's pre-key (hidden key from "

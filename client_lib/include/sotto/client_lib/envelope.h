@@ -40,10 +40,10 @@ namespace sotto::client {
 
 using MessageId = std::array<std::uint8_t, 16>;
 
-inline constexpr std::size_t kSphinxMessageSize = sphinx::kMaxMessageSize;  // 2030
-inline constexpr std::size_t kSlotSize = kX3dhHeaderSize;                   // 112
+inline constexpr std::size_t kSphinxMessageSize = sphinx::kMaxMessageSize;                   // 2030
+inline constexpr std::size_t kSlotSize = kX3dhHeaderSize;                                    // 112
 inline constexpr std::size_t kBodySize = kSphinxMessageSize - kSlotSize - kRatchetOverhead;  // 1846
-inline constexpr std::size_t kBodyHeaderSize = 1 + 1 + 16 + 8 + 4 + 1 + 2;                    // 33
+inline constexpr std::size_t kBodyHeaderSize = 1 + 1 + 16 + 8 + 4 + 1 + 2;                   // 33
 inline constexpr std::size_t kMaxReceiptIds = 64;      // in a receipt body
 inline constexpr std::size_t kMaxReceiptsPerText = 8;  // riding in a text body
 // The text limit leaves room for kMaxReceiptsPerText ids, used or not, so it never depends on

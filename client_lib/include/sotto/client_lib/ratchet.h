@@ -30,7 +30,7 @@ namespace sotto::client {
 inline constexpr std::size_t kRatchetHeaderSize = 40;  // DH public key ‖ PN (BE32) ‖ N (BE32)
 inline constexpr std::size_t kAeadTagSize = 16;
 inline constexpr std::size_t kEncryptedHeaderSize = kRatchetHeaderSize + kAeadTagSize;  // 56
-inline constexpr std::size_t kRatchetOverhead = kEncryptedHeaderSize + kAeadTagSize;     // 72
+inline constexpr std::size_t kRatchetOverhead = kEncryptedHeaderSize + kAeadTagSize;    // 72
 // Most message keys one message may make us skip, and most skipped keys a session keeps.
 inline constexpr std::uint32_t kMaxSkip = 1000;
 // Most distinct header keys (chains) among the skipped keys a session keeps (oldest go first).
