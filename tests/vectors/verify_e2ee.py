@@ -75,15 +75,29 @@ U_T8 = bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f
 
 
 class Reject(Exception):
-    """The operation failed (bad input, failed authentication, …); args[0] says why."""
+    """The operation failed (bad input, failed authentication, …); args[0] says why, `code`
+    names the reason for the checks: short, header (no header key opens it), aead (a body or a
+    slot does not authenticate), replay (§4 step 2, N < Nr), given-up (§4 step 4),
+    too-many-skipped, low-order (a DH output is all zero), corrupt, older-version."""
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
 
 
 class Corrupt(Reject):
     """A stored blob or a body that decoding must refuse as damaged (Corruption)."""
 
+    def __init__(self, message, why=None):
+        super().__init__(message, "corrupt")
+        self.why = why
+
 
 class OlderVersion(Reject):
     """A version-1 stored blob (§6, §8: the NotFound status, not damage)."""
+
+    def __init__(self, message):
+        super().__init__(message, "older-version")
 
 
 # ---------------------------------------------------------------- §2 primitives
@@ -92,9 +106,9 @@ def DH(k, p):
     try:
         out = nb.crypto_scalarmult(k, p)
     except Exception as e:  # libsodium returns -1 on an all-zero output
-        raise Reject("DH: low-order point") from e
+        raise Reject("DH: low-order point", "low-order") from e
     if out == bytes(32):
-        raise Reject("DH: low-order point")
+        raise Reject("DH: low-order point", "low-order")
     return out
 
 
@@ -119,7 +133,7 @@ def aead_decrypt(key, nonce, ciphertext, ad):
     try:
         return nb.crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, ad, nonce, key)
     except CryptoError as e:
-        raise Reject("AEAD: authentication failed") from e
+        raise Reject("AEAD: authentication failed", "aead") from e
 
 
 def be32(n):
@@ -310,7 +324,7 @@ def slot_key_of(dh):
 
 
 def make_session_header(rng, ek_a, ik_a, spk_b):
-    """§3 steps 1–4: a fresh hidden key pair, then R ‖ AEAD(slot key, 0^24, EK_A ‖ IK_A, R)."""
+    """§3 steps 1–4: a fresh hidden key pair; R ‖ AEAD(slot key, 0^24, EK_A ‖ IK_A, R)."""
     hk = hidden_key_pair(rng)
     R = hk["representative"]
     dh = DH(hk["secret"], spk_b)
@@ -426,7 +440,7 @@ class Ratchet:
 
     def _decrypt(self, message, keys, trace):
         if len(message) < OVERHEAD:
-            raise Reject("message shorter than 72 bytes")
+            raise Reject("message shorter than 72 bytes", "short")
         eh, body = message[:ENC_HEADER], message[ENC_HEADER:]
         nonce = HN(body)
         for K in self.candidate_header_keys():
@@ -436,7 +450,7 @@ class Ratchet:
             except Reject:
                 continue
         else:
-            raise Reject("no header key opens the header: not for this session")
+            raise Reject("no header key opens the header: not for this session", "header")
         dh, pn, n = h[:32], u32(h[32:36]), u32(h[36:40])
         if trace is not None:
             trace.update(header=h, header_key=K)
@@ -453,9 +467,9 @@ class Ratchet:
         # 2. the current receiving chain
         if self.hkr is not None and K == self.hkr:
             if n < self.nr:
-                raise Reject("replay or duplicate")
+                raise Reject("replay or duplicate", "replay")
             if n - self.nr > MAX_SKIP:
-                raise Reject("too many skipped messages")
+                raise Reject("too many skipped messages", "too-many-skipped")
             ck = self._derive(self.hkr, self.ckr, self.nr, n, new)
             ck, mk = KDF_CK(ck)
             plaintext = aead_decrypt(*body_key_nonce(mk), body, aad)
@@ -464,7 +478,7 @@ class Ratchet:
         # 3. a DH ratchet step
         elif K == self.nhkr:
             if n > MAX_SKIP:
-                raise Reject("too many skipped messages")
+                raise Reject("too many skipped messages", "too-many-skipped")
             if self.ckr is not None:
                 self._derive(self.hkr, self.ckr, self.nr, min(pn, self.nr + MAX_SKIP), new)
             rk2, ckr2, nhkr2 = KDF_RK(self.rk, DH(self.dhs_secret, dh))
@@ -479,7 +493,7 @@ class Ratchet:
             step = 3
         # 4. an older chain's header key holding no key for N
         else:
-            raise Reject("replay, or a message given up (older chain)")
+            raise Reject("replay, or a message given up (older chain)", "given-up")
         self.skipped.extend(new)
         self._evict()
         if trace is not None:
@@ -514,21 +528,21 @@ class Ratchet:
         if len(blob) >= 4 and blob[:4] == STATE_MAGIC_V1:
             raise OlderVersion("session state was made by an older Sotto version (format 1)")
         if len(blob) < STATE_MIN:
-            raise Corrupt("state shorter than 373 bytes")
+            raise Corrupt("state shorter than 373 bytes", "short")
         if blob[:4] != STATE_MAGIC:
-            raise Corrupt("not a version-2 ratchet state (magic)")
+            raise Corrupt("not a version-2 ratchet state (magic)", "magic")
         if not hmac.compare_digest(H(blob[:-32], 32), blob[-32:]):
-            raise Corrupt("state checksum does not match")
+            raise Corrupt("state checksum does not match", "checksum")
         flags = blob[4]
         if flags & ~(FLAG_SENDING | FLAG_RECEIVING):
-            raise Corrupt("unknown flag bits")
+            raise Corrupt("unknown flag bits", "flags")
         if flags & FLAG_RECEIVING and not flags & FLAG_SENDING:
-            raise Corrupt("receiving chain without sending chain")
+            raise Corrupt("receiving chain without sending chain", "receiving-without-sending")
         count = u32(blob[337:341])
         if count > MAX_SKIP:
-            raise Corrupt("more than MAX_SKIP skipped keys")
+            raise Corrupt("more than MAX_SKIP skipped keys", "count")
         if len(blob) != STATE_FIXED + STATE_ENTRY * count + 32:
-            raise Corrupt("state length does not match its key count")
+            raise Corrupt("state length does not match its key count", "length")
         r = Ratchet()
         r.ad, r.rk, r.dhs_secret = blob[5:69], blob[69:101], blob[101:133]
         if flags & FLAG_SENDING:
@@ -541,7 +555,7 @@ class Ratchet:
             e = blob[STATE_FIXED + STATE_ENTRY * i:STATE_FIXED + STATE_ENTRY * (i + 1)]
             r.skipped.append((e[:32], u32(e[32:36]), e[36:68]))
         if len({e[0] for e in r.skipped}) > MAX_SKIPPED_HEADER_KEYS:
-            raise Corrupt("more than MAX_SKIPPED_HEADER_KEYS distinct header keys")
+            raise Corrupt("more than MAX_SKIPPED_HEADER_KEYS distinct header keys", "header-keys")
         return r
 
 
@@ -571,28 +585,32 @@ def encode_body(btype, msg_id, sent, expires, text=b"", receipts=()):
 def decode_body(b):
     """§7 strict decoding: a dict, or Corrupt."""
     if len(b) != BODY:
-        raise Corrupt("a body is 1846 bytes, not %d" % len(b))
+        raise Corrupt("a body is 1846 bytes, not %d" % len(b), "size")
     if b[0] != BODY_VERSION:
-        raise Corrupt("body version %d (version 1 is an older Sotto version)" % b[0])
+        raise Corrupt("body version %d (version 1 is an older Sotto version)" % b[0], "version")
     btype, nr, L = b[1], b[30], int.from_bytes(b[31:33], "big")
     if btype == TYPE_TEXT:
-        if L == 0 or L > MAX_TEXT or nr > MAX_RECEIPTS_PER_TEXT:
-            raise Corrupt("text body with L = %d, R = %d" % (L, nr))
+        if nr > MAX_RECEIPTS_PER_TEXT:
+            raise Corrupt("text body with R = %d > 8" % nr, "receipts")
+        if L == 0 or L > MAX_TEXT:
+            raise Corrupt("text body with L = %d" % L, "text-length")
     elif btype == TYPE_RECEIPT:
-        if L != 0 or nr == 0 or nr > MAX_RECEIPT_IDS:
-            raise Corrupt("receipt body with L = %d, R = %d" % (L, nr))
+        if L != 0:
+            raise Corrupt("receipt body with text (L = %d)" % L, "receipt-text")
+        if nr == 0 or nr > MAX_RECEIPT_IDS:
+            raise Corrupt("receipt body with R = %d" % nr, "receipts")
     else:
-        raise Corrupt("unknown body type %d" % btype)
+        raise Corrupt("unknown body type %d" % btype, "type")
     end = BODY_HEADER + 16 * nr + L
     if end > BODY:  # cannot happen within the limits above; kept for safety
         raise Corrupt("body fields overflow the body")
     if any(b[end:]):
-        raise Corrupt("non-zero padding byte")
+        raise Corrupt("non-zero padding byte", "padding")
     text = b[BODY_HEADER + 16 * nr:end]
     try:
         text.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise Corrupt("invalid UTF-8 at byte %d" % e.start) from e
+        raise Corrupt("invalid UTF-8 at byte %d" % e.start, "utf-8") from e
     return {"type": btype, "id": b[2:18], "sent": int.from_bytes(b[18:26], "big", signed=True),
             "expires": u32(b[26:30]),
             "receipts": [b[BODY_HEADER + 16 * i:BODY_HEADER + 16 * (i + 1)] for i in range(nr)],
@@ -850,13 +868,34 @@ def check_elligator(C, e):
     for c in e.get("forward", []):
         C.eq("elligator forward %s: Map" % c["name"], elligator_map(h(c["representative"])),
              h(c["u"]))
+    fwd = [fe(h(c["representative"])) for c in e.get("forward", [])]
+    C.check("elligator forward: includes all-zero and all-0xff strings",
+            0 in fwd and 2**256 - 1 in fwd)
+    C.check("elligator forward: includes bits 254 and 255 set", any(x >> 254 == 3 for x in fwd))
+    C.check("elligator forward: includes r > (p-1)/2",
+            any((x & (2**254 - 1)) > (P - 1) // 2 for x in fwd))
     for c in e.get("inverse", []):
-        got = elligator_inverse(h(c["u"]), as_int(c["branch"]))
+        u = h(c["u"])
+        got = elligator_inverse(u, as_int(c["branch"]))
         want = None if c["representative"] is None else h(c["representative"])
         C.eq("elligator inverse %s: Inverse" % c["name"], got, want)
         if got is not None:
             C.eq("elligator inverse %s: Map(Inverse(u)) = u" % c["name"], elligator_map(got),
-                 h(c["u"]))
+                 u)
+            C.check("elligator inverse %s: u is a curve point" % c["name"], is_square(g(fe(u))))
+            C.check("elligator inverse %s: representative non-negative" % c["name"],
+                    is_nonnegative(fe(got)))
+        else:
+            x = fe(u)
+            C.check("elligator inverse %s: u = 0, u = -A or -2u(u+A) not a square" % c["name"],
+                    x == 0 or x == P - A or not is_square(-2 * x * (x + A)))
+    hks = e.get("hidden_keys", [])
+    C.check("elligator hidden keys: both branches", {as_int(c["branch"]) for c in hks} == {0, 1})
+    C.check("elligator hidden keys: all four top-bit values",
+            {h(c["representative"])[31] >> 6 for c in hks} == {0, 1, 2, 3})
+    C.check("elligator hidden keys: torsion 0", any(as_int(c["torsion"]) == 0 for c in hks))
+    C.check("elligator hidden keys: a key whose first draws were rejected",
+            any(len(c["draws"]) > 1 for c in hks))
     for c in e.get("hidden_keys", []):
         name = "elligator hidden key %s: " % c["name"]
         draws = [h(d) for d in c["draws"]]
@@ -953,6 +992,7 @@ def check_conversation(C, c, session):
                "bob": None}
     alice_confirmed = False
     slot_draws = []          # every draw for slots, in sending order (§12: seed_byte + 3)
+    used = {"alice": [], "bob": []}  # message and chain keys each party has used
     check_state(C, name + "alice initial", parties["alice"], c["alice_initial_state"])
     envelope_conv = any("envelope" in m for m in c["messages"])
     for i, e in enumerate(c["events"]):
@@ -963,6 +1003,7 @@ def check_conversation(C, c, session):
             trace = {}
             out = parties[who].encrypt(h(m["plaintext"]), trace)
             C.eq(label + " message", out, h(m["message"]))
+            used[who] += [trace["message_key"], trace["chain_key"]]
             C.eq(label + " header", trace["header"], h(m["header"]))
             C.eq(label + " header fields", trace["header"],
                  h(m["dh"]) + be32(m["pn"]) + be32(m["n"]))
@@ -1029,6 +1070,7 @@ def check_conversation(C, c, session):
                         h(m["message"])
                     plaintext = parties[who].decrypt(item, keys[who], trace)
                 C.eq(label + " plaintext", plaintext, h(m["plaintext"]))
+                used[who] += [h(m["message_key"]), h(m["chain_key"])]
                 C.eq(label + " opened header", trace.get("header"), h(m["header"]))
                 C.eq(label + " under the header key it was sent with", trace.get("header_key"),
                      h(m["header_key"]))
@@ -1038,11 +1080,20 @@ def check_conversation(C, c, session):
                 C.check(label + " decrypts", False, str(err))
                 continue
         check_state(C, label, parties[who], e["state_after"])
+        # §4: used message keys are deleted at once; a used chain key is replaced
+        blob = h(e["state_after"])
+        C.check(label + " state holds no used message or chain key",
+                not any(k in blob for k in used[who]))
     for who in ("alice", "bob"):
         C.check(name + who + " used every recorded ratchet key", not keys[who].secrets,
                 "%d left" % len(keys[who].secrets))
     seed = session.get("seed_byte")
     if seed is not None:
+        # §12 "for the record"; the vectors also name the seeds (fields §12 does not list)
+        for field, k in (("alice_ratchet_seed_byte", 1), ("bob_ratchet_seed_byte", 2),
+                         ("slot_seed_byte", 3)):
+            if field in c:
+                C.eq(name + field + " = seed_byte + %d" % k, c[field], (seed + k) % 256)
         a_keys = b"".join(h(k) for k in c["alice_ratchet_keys"])
         b_keys = b"".join(h(k) for k in c["bob_ratchet_keys"])
         C.eq(name + "Alice's ratchet keys are the stream of seed_byte + 1",
@@ -1080,16 +1131,58 @@ def check_bodies(C, v):
         check_body_fields(C, name, h(b["encoded"]), fields)
     for b in v.get("bad_bodies", []):
         name = "bad body %s:" % b["name"]
+        why = BAD_BODY_REASON.get(b["name"])
+        C.check(name + " reason known", why is not None,
+                "no expected reason in BAD_BODY_REASON (description: %s)" % b.get("description"))
         try:
             decode_body(h(b["encoded"]))
             C.check(name + " rejected", False, "it decoded")
         except Corrupt as err:
             C.check(name + " rejected (" + str(err) + ")", True)
+            if why is not None:
+                C.check(name + " rejected for the stated reason", err.why in why,
+                        "reason %s, expected one of %s" % (err.why, sorted(why)))
+
+
+# The reason each negative case must be rejected for, as §12 and the case's description state
+# it (the vectors give it in prose only): a set of Reject codes. A case not listed here fails the
+# "reason known" check, so that a new case gets its reason written down here.
+EXPECTED_REASON = {
+    # §12: "a flipped bit in the encrypted header, in the header tag, in the body (so the header
+    # nonce changes) and in the body tag; wrong associated data" — none lets a header key open
+    "flipped-encrypted-header-bit": {"header"},
+    "flipped-header-tag-bit": {"header"},
+    "flipped-body-bit": {"header"},
+    "flipped-body-tag-bit": {"header"},
+    "wrong-associated-data": {"header"},
+    "truncated": {"short"},
+    "low-order-ratchet-key": {"low-order"},
+    "replayed-message": {"replay"},
+    # B1 again after B1, B2: the same (current) receiving chain, so §4 step 2, N < Nr
+    "replayed-message-after-ratchet-step": {"replay"},
+    # read with a skipped key: step 4 while its header key is still held, else no key opens it
+    "replayed-skipped-key": {"given-up", "header"},
+    "replayed-under-old-header-key": {"given-up"},
+    "stale-header-key": {"header"},
+    "evicted-chain": {"header"},
+    # first messages: (stage, codes)
+    "sealed-to-other-prekey": ("slot", {"aead"}),
+    "flipped-representative-bit": ("slot", {"aead", "low-order"}),
+    "flipped-representative-top-bit": ("slot", {"aead"}),
+    "flipped-sealed-bit": ("slot", {"aead"}),
+    "random-slot": ("slot", {"aead", "low-order"}),
+    "wrong-responder-identity": ("ratchet", {"header"}),
+    "low-order-sealed-identity": ("agreement", {"low-order"}),
+}
 
 
 def check_negative(C, c):
     name = "negative %s:" % c["name"]
     C.eq(name + " expected", c.get("expected"), "reject")
+    want = EXPECTED_REASON.get(c["name"])
+    C.check(name + " reason known", want is not None,
+            "no expected reason for this case in EXPECTED_REASON (description: %s)"
+            % c.get("description"))
     if c["kind"] == "ratchet":
         state = h(c["state"])
         r = Ratchet.deserialize(state)
@@ -1098,6 +1191,9 @@ def check_negative(C, c):
             C.check(name + " rejected", False, "it decrypted")
         except Reject as err:
             C.check(name + " rejected (" + str(err) + ")", True)
+            if isinstance(want, set):
+                C.check(name + " rejected for the stated reason", err.code in want,
+                        "reason %s, expected one of %s" % (err.code, sorted(want)))
         C.eq(name + " state unchanged", r.serialize(), state)
     elif c["kind"] == "first_message":
         stage = "slot"
@@ -1114,19 +1210,55 @@ def check_negative(C, c):
         except Reject as err:
             C.check(name + " rejected (" + str(err) + ")", True)
             C.eq(name + " rejected at the stated stage", stage, c["rejected_at"])
+            if isinstance(want, tuple):
+                C.eq(name + " stage as the description says", c["rejected_at"], want[0])
+                C.check(name + " rejected for the stated reason", err.code in want[1],
+                        "reason %s, expected one of %s" % (err.code, sorted(want[1])))
     else:
         C.check(name + " known kind", False, "kind %r" % c["kind"])
+
+
+# The reason each corrupt state is refused for (§6, §12). The spec does not fix the order of
+# Deserialize's checks, so where one edit trips two of them both are accepted.
+CORRUPT_STATE_REASON = {
+    "too-short": {"short"},
+    "truncated": {"checksum", "length"},
+    "bad-magic": {"magic"},
+    "unknown-version": {"magic"},
+    "bad-checksum": {"checksum"},
+    "unknown-flag": {"flags"},
+    "receiving-without-sending": {"receiving-without-sending"},
+    "count-above-max-skip": {"count", "length"},
+    "count-length-mismatch": {"length"},
+    "too-many-header-keys": {"header-keys"},
+    "older-version": {None},
+}
+BAD_BODY_REASON = {
+    "version-1": {"version"},
+    "nine-receipts-in-text": {"receipts"},
+    "empty-text": {"text-length"},
+    "text-too-long": {"text-length"},
+    "non-zero-padding": {"padding"},
+    "receipt-with-text": {"receipt-text"},
+}
 
 
 def check_corrupt_state(C, c):
     name = "corrupt state %s:" % c["name"]
     want = {"corrupt": Corrupt, "older_version": OlderVersion}[c["expected"]]
+    why = CORRUPT_STATE_REASON.get(c["name"])
+    C.check(name + " reason known", why is not None,
+            "no expected reason in CORRUPT_STATE_REASON (description: %s)" % c.get("description"))
     try:
         Ratchet.deserialize(h(c["state"]))
         C.check(name + " rejected", False, "it was accepted")
     except Reject as err:
         C.check(name + " rejected as %s (%s)" % (c["expected"], err), isinstance(err, want),
                 "rejected as %s: %s" % (type(err).__name__, err))
+        if why is not None:
+            got = getattr(err, "why", None)
+            C.check(name + " rejected for the stated reason", got in why,
+                    "reason %s, expected one of %s" % (got, sorted(map(str, why))))
 
 
 def check_session_set(C, c):
@@ -1144,6 +1276,41 @@ def check_session_set(C, c):
     C.check(name + " accepted", expected in ("accept", "ok", "valid"),
             "accepted, expected %r" % expected)
     C.eq(name + " round trip", serialize_sessions(ik, clock, records, retired), blob)
+
+
+def mailbox_items(v):
+    """What reaches the recipient's mailbox for each conversation message: the envelope, else
+    the first message (slot ‖ ratchet message), else the bare ratchet message."""
+    items = []
+    for c in v.get("conversations", []):
+        for m in c["messages"]:
+            key = "envelope" if "envelope" in m else \
+                "first_message" if "first_message" in m else "message"
+            items.append(("%s/%s" % (c["name"], m["id"]), h(m[key])))
+    return items
+
+
+def check_items_share_nothing(C, v, window=16):
+    """§3, §7, §8: no two items share a substring of `window` bytes (beyond chance: about
+    n²·L²/2^128 for n items of L bytes, negligible)."""
+    seen = {}
+    clash = []
+    for name, item in mailbox_items(v):
+        mine = set()
+        for i in range(len(item) - window + 1):
+            w = item[i:i + window]
+            if w in mine:
+                continue
+            mine.add(w)
+            if w in seen:
+                clash.append((seen[w], name, w.hex()))
+        for w in mine:
+            seen.setdefault(w, name)
+    C.check("mailbox items: no two share %d bytes" % window, not clash,
+            "; ".join("%s and %s share %s" % x for x in clash[:5]))
+    reps = [h(m["session_header"]["representative"]) for c in v.get("conversations", [])
+            for m in c["messages"] if "session_header" in m]
+    C.check("session headers: every representative differs", len(set(reps)) == len(reps))
 
 
 def run_vectors(C, v):
@@ -1169,6 +1336,7 @@ def run_vectors(C, v):
         C.guarded("corrupt state " + c["name"], lambda: check_corrupt_state(C, c))
     for c in v.get("session_sets", []):
         C.guarded("session set " + c["name"], lambda: check_session_set(C, c))
+    C.guarded("mailbox items", lambda: check_items_share_nothing(C, v))
     for k in ("elligator", "sessions", "conversations", "transitions", "bodies", "bad_bodies",
               "negative", "corrupt_states", "session_sets"):
         C.check("vector file has section " + k, bool(v.get(k)))
