@@ -1311,6 +1311,27 @@ def check_items_share_nothing(C, v, window=16):
     reps = [h(m["session_header"]["representative"]) for c in v.get("conversations", [])
             for m in c["messages"] if "session_header" in m]
     C.check("session headers: every representative differs", len(set(reps)) == len(reps))
+    # §8 tests, §5, §7: no item shows an identity key, the pre-key, EK_A or a ratchet public key,
+    # nor 8 bytes of a text
+    secrets = set()
+    for s_ in v.get("sessions", []):
+        for f in ("alice_identity_public", "bob_identity_public", "bob_prekey_public",
+                  "ephemeral_public"):
+            secrets.add(h(s_[f]))
+    texts = []
+    for c in v.get("conversations", []):
+        for m in c["messages"]:
+            secrets.add(h(m["dh"]))
+            pt = h(m["plaintext"])
+            if len(pt) == BODY:
+                pt = decode_body(pt)["text"]
+            texts += [pt[i:i + 8] for i in range(len(pt) - 7)]
+    shown = [(name, k.hex()) for name, item in mailbox_items(v) for k in secrets if k in item]
+    C.check("mailbox items: no public key (IK, SPK, EK_A, ratchet key) shows", not shown,
+            "; ".join("%s shows %s" % x for x in shown[:5]))
+    leaked = [(name, t.hex()) for name, item in mailbox_items(v) for t in texts if t in item]
+    C.check("mailbox items: no 8 bytes of any text show", not leaked,
+            "; ".join("%s shows %s" % x for x in leaked[:5]))
 
 
 def run_vectors(C, v):
