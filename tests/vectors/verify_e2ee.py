@@ -207,7 +207,9 @@ def map_branch(R):
 def elligator_inverse(u_bytes, b):
     """§3a Inverse(u, b) → r (32 bytes, top bits 0), or None: no representative.
     Reading: u is taken as the integer of its 32 bytes (the spec says "a canonical u"; a
-    non-canonical u is not given to it)."""
+    non-canonical u is not given to it). The spec does not require u to be a curve point
+    (g(u) a square); for a twist u with −2u(u + A) a square this returns an r with
+    Map(r) ≠ u, as written (only curve points reach it in §3a step 4)."""
     u = fe(u_bytes)
     if u == 0 or u == (-A) % P:
         return None
@@ -524,7 +526,9 @@ class Ratchet:
     def deserialize(blob):
         """§6 Deserialize. Reading: "first reads the magic" — a blob of at least 4 bytes
         starting with the version-1 magic is OlderVersion whatever its length; every other
-        refusal is Corrupt, checked in the order the spec lists them."""
+        refusal is Corrupt, checked in the order the spec lists them. The spec says absent
+        fields are zeros but not that a reader refuses non-zero bytes there: they are accepted
+        and written back as zeros."""
         if len(blob) >= 4 and blob[:4] == STATE_MAGIC_V1:
             raise OlderVersion("session state was made by an older Sotto version (format 1)")
         if len(blob) < STATE_MIN:
@@ -1007,6 +1011,7 @@ def check_conversation(C, c, session):
             C.eq(label + " header", trace["header"], h(m["header"]))
             C.eq(label + " header fields", trace["header"],
                  h(m["dh"]) + be32(m["pn"]) + be32(m["n"]))
+            # Reading (§12): `chain_key` is CKs before the KDF_CK step that gave message_key
             for field in ("header_key", "chain_key", "message_key", "aead_key", "aead_nonce",
                           "body", "header_nonce", "encrypted_header"):
                 C.eq(label + " " + field, trace[field], h(m[field]))
