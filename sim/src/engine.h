@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "continuous_mixture.h"
@@ -174,6 +175,7 @@ class Engine {
 
   // Tallies for Results.
   Results r_;
+  std::string corrupt_list_;  // FormatMixList(r_.corrupt_mixes), for the message records
   std::vector<double> entropies_;  // per measured real packet delivered
   std::vector<double> latencies_;  // per measured message delivered, ms
 };

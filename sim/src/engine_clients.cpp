@@ -139,6 +139,7 @@ void Engine::Deliver(std::uint32_t packet) {
           record.delivered_us = now_;
           record.latency_ms = latency_ms;
           record.entropy_bits = m.min_entropy;
+          record.corrupt_mixes = corrupt_list_;
           options_.on_message(record);
         }
       }

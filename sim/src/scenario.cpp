@@ -180,6 +180,7 @@ std::string Scenario::Describe() const {
 Status SetScenarioKey(Scenario& scenario, std::string_view key, std::string_view value) {
   const ScenarioKey* k = FindScenarioKey(key);
   if (k == nullptr) {
+    if (auto advice = RemovedKeyAdvice(key)) return Status::InvalidArgument(*advice);
     return Status::InvalidArgument(
         fmt::format("unknown scenario key '{}' (see sotto-sim keys for the list)", key));
   }

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 namespace sotto::sim {
@@ -234,8 +235,8 @@ std::vector<ScenarioKey> BuildKeys() {
                           {{SocialGraph::kUniform, "uniform"}, {SocialGraph::kFriends, "friends"}},
                           "recipients: uniform over the others, or one of m friends"));
   k.push_back(Count("friends", &S::friends, 1, 10'000, "social_graph friends: friends per user"));
-  k.push_back(Real("corrupt_mix_fraction", &S::corrupt_mix_fraction, 0, 1, false,
-                   "this fraction of the mixes (rounded down), chosen at random, is corrupt"));
+  k.push_back(Real("corrupt_mix_probability", &S::corrupt_mix_probability, 0, 1, false,
+                   "each mix is corrupt independently with this probability, drawn per run"));
   k.push_back(CorruptLayers());
   k.push_back(Bool("corrupt_providers", &S::corrupt_providers,
                    "providers are corrupt (matters with provider_policy = same)"));
@@ -252,6 +253,16 @@ std::vector<ScenarioKey> BuildKeys() {
 const std::vector<ScenarioKey>& ScenarioKeys() {
   static const std::vector<ScenarioKey> keys = BuildKeys();
   return keys;
+}
+
+std::optional<std::string> RemovedKeyAdvice(std::string_view name) {
+  if (name == "corrupt_mix_fraction") {
+    return std::string(
+        "corrupt_mix_fraction was removed: it rounded down to a count (0.25 of 3 mixes corrupted "
+        "none); write corrupt_mix_probability = P (each mix corrupt independently with "
+        "probability P, drawn per run) or corrupt_layers = 1,3 (those layers' mixes)");
+  }
+  return std::nullopt;
 }
 
 const ScenarioKey* FindScenarioKey(std::string_view name) {

@@ -44,10 +44,10 @@ burn_in_s = 1
 drain_s = 5
 real_rate_per_s = 1
 EOF
-RUN_COLUMNS="point,repetition,run_seed,messages_sent,messages_delivered,real_packets_sent,real_packets_delivered,payload_cover_packets,loop_packets,drop_packets,node_dummies,packets_total,overhead,entropy_packets,entropy_mean,entropy_std,entropy_min,entropy_p05,entropy_p25,entropy_p50,entropy_p75,entropy_p95,entropy_max,effective_set_mean,normalized_degree_mean,latency_messages,latency_mean_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_max_ms,queue_mean,queue_max,events,scheduled_events,simulated_s"
+RUN_COLUMNS="point,repetition,run_seed,messages_sent,messages_delivered,real_packets_sent,real_packets_delivered,payload_cover_packets,loop_packets,drop_packets,node_dummies,packets_total,overhead,entropy_packets,entropy_mean,entropy_std,entropy_min,entropy_p05,entropy_p25,entropy_p50,entropy_p75,entropy_p95,entropy_max,effective_set_mean,normalized_degree_mean,latency_messages,latency_mean_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_max_ms,queue_mean,queue_max,events,scheduled_events,simulated_s,corrupt_mixes,corrupt_mix_list"
 SUMMARY_COLUMNS="point,runs"
 for m in entropy_mean effective_set_mean normalized_degree_mean latency_mean_ms latency_p50_ms \
-         latency_p95_ms latency_p99_ms overhead queue_mean queue_max; do
+         latency_p95_ms latency_p99_ms overhead queue_mean queue_max corrupt_mixes; do
   SUMMARY_COLUMNS="$SUMMARY_COLUMNS,${m}_mean,${m}_ci95"
 done
 

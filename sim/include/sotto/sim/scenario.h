@@ -67,7 +67,9 @@ struct Scenario {
   SocialGraph social_graph = SocialGraph::kUniform;
   std::uint32_t friends = 5;
 
-  double corrupt_mix_fraction = 0;  // this fraction of all mixes (rounded down), at random
+  // Each mix is corrupt independently with this probability, drawn anew in every run from the
+  // run's set-up stream (so a sweep over repetitions averages over the draws).
+  double corrupt_mix_probability = 0;
   std::vector<std::uint32_t> corrupt_layers;  // plus every mix of these layers (1-based)
   bool corrupt_providers = false;
 
