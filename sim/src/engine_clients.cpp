@@ -96,8 +96,8 @@ void Engine::ClientSend(std::uint32_t client, std::uint32_t packet) {
   }
   if (s_.track_entropy) p.dist = dists_.PointMass(client);
   const std::uint32_t provider = clients_[client].provider;
-  Observe(PacketEvent::Type::kSend, client, provider, p);
-  p.from = provider;
+  Observe(PacketEvent::Type::kSend, client, provider, p, /*from_client=*/true);
+  p.from = kNone;  // from its client (the kArrive at the provider says so)
   SendTo(provider, packet);
 }
 

@@ -215,8 +215,13 @@ std::vector<ScenarioKey> BuildKeys() {
       "provider_policy", &S::provider_policy,
       {{ProviderPolicy::kPassThrough, "pass-through"}, {ProviderPolicy::kSame, "same"}},
       "providers forward at once, or mix with the mixes' policy (as sotto-mixnode does)"));
+  k.push_back(Bool("provider_dummies", &S::provider_dummies,
+                   "mixing providers pad rounds to min_batch too (sotto-mixnode's do not)"));
   k.push_back(Real("link_latency_ms", &S::link_latency_ms, 0, kMaxMs, false,
                    "latency of every hop, constant, milliseconds"));
+  k.push_back(Real("processing_us", &S::processing_us, 0, 1e6, false,
+                   "per packet per node: one at a time, rounds released between drains; "
+                   "microseconds"));
   k.push_back(
       Rate("real_rate_per_s", &S::real_rate_per_s, "real messages written per client per second"));
   k.push_back(Rate("payload_rate_per_s", &S::payload_rate_per_s,

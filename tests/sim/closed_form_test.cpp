@@ -207,7 +207,9 @@ TEST_CASE("two timed layers: the second merges whole first-layer rounds, H = log
 // sender at a 3-client provider has probability 1/12 and one at a 2-client provider 1/8:
 //   H = 6 · (1/12)·log2 12 + 4 · (1/8)·log2 8 = 2 + (2·log2 3 + 2)/4 = 3.2925 bits,
 // below log2 10 = 3.3219, the value without padding (weights 3/10, 3/10, 2/10, 2/10). This pins
-// the model's choice that node dummies weigh like real packets in later mixtures.
+// the model's choice that node dummies weigh like real packets in later mixtures. Providers pad
+// only with provider_dummies = true; sotto-mixnode's providers never pad (mix_release.cpp), which
+// is the default: then the providers send their 3, 3, 2 and 2 packets alone and H = log2 10.
 TEST_CASE("padded provider rounds: dummies weigh like packets, H = 2 + (2·log2 3 + 2)/4", "[sim]") {
   const std::string keys = R"(
     duration_s = 160
@@ -223,7 +225,7 @@ TEST_CASE("padded provider rounds: dummies weigh like packets, H = 2 + (2·log2 
     real_rate_per_s = 1
     arrivals = periodic
   )";
-  const auto padded = Simulate(keys + "min_batch = 10\n");
+  const auto padded = Simulate(keys + "min_batch = 10\nprovider_dummies = true\n");
   const double expected = 2 + (2 * std::log2(3.0) + 2) / 4;
   CHECK(std::abs(expected - 3.2925) < 5e-5);
   RequireAllAt(padded.results.entropy, expected, 1e-9);
@@ -231,6 +233,10 @@ TEST_CASE("padded provider rounds: dummies weigh like packets, H = 2 + (2·log2 
   CHECK(padded.results.node_dummies == 3 * padded.results.real_packets_sent);
   const auto unpadded = Simulate(keys);
   RequireAllAt(unpadded.results.entropy, std::log2(10.0), 1e-9);
+  // As sotto-mixnode: min_batch pads the mix's rounds (which already hold 10), not the providers'.
+  const auto daemon = Simulate(keys + "min_batch = 10\n");
+  CHECK(daemon.results.node_dummies == 0);
+  RequireAllAt(daemon.results.entropy, std::log2(10.0), 1e-9);
 }
 
 // The pruning bound (sim/include/sotto/sim/distribution.h): at the largest entropy_epsilon a
