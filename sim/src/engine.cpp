@@ -35,6 +35,7 @@ Engine::~Engine() = default;
 
 Results Engine::Run() {
   const auto wall_start = std::chrono::steady_clock::now();
+  if (options_.on_layout) options_.on_layout(layout_);
   if (options_.observer != nullptr) options_.observer->OnStart(layout_);
   ScheduleFirstEvents();
   const TimeUs progress_step = std::max<TimeUs>(1, end_us_ / 100);

@@ -32,6 +32,20 @@ void Engine::OnRealMessage(std::uint32_t client) {
     ++r_.messages_sent;
     ++outstanding_measured_;
   }
+  if (options_.on_created) {
+    const Message& m = messages_[slot];
+    MessageRecord record;
+    record.repetition = options_.repetition;
+    record.id = m.id;
+    record.sender = m.sender;
+    record.recipient = m.recipient;
+    record.packets = s_.message_packets;
+    record.created_us = m.created;
+    record.latency_ms = std::numeric_limits<double>::quiet_NaN();
+    record.entropy_bits = std::numeric_limits<double>::quiet_NaN();
+    record.corrupt_mixes = corrupt_list_;
+    options_.on_created(record);
+  }
   if (no_cover_) {  // no payload stream: every packet leaves now
     for (std::uint32_t i = 0; i < s_.message_packets; ++i) SendMessagePacket(client, slot);
     return;

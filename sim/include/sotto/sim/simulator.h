@@ -78,6 +78,11 @@ struct RunOptions {
   std::uint64_t point = 0, repetition = 0;
   // Every measured message, when it is delivered (in delivery order).
   std::function<void(const MessageRecord&)> on_message;
+  // Every real message of the run, measured or not, when it is written into its sender's queue
+  // (in creation order; delivered_us, latency_ms and entropy_bits are not known yet: 0, NaN).
+  std::function<void(const MessageRecord&)> on_created;
+  // The network the run built, before its first event.
+  std::function<void(const Layout&)> on_layout;
   // Every packet movement (slows the run; nullptr = none). Not owned.
   Observer* observer = nullptr;
   // Called with the fraction of simulated time done, at most about 100 times per run.
