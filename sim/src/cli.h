@@ -26,9 +26,9 @@ int Fail(std::string_view message, int code = kExitFailure);
 // The options every command may take; which ones a command accepts is up to its parser.
 struct CommonArgs {
   std::vector<std::string> positional;  // after the command name
-  std::vector<std::string> sets, varies;
+  std::vector<std::string> sets, varies, params;
   std::optional<std::uint64_t> seed;
-  std::optional<std::uint64_t> repetitions, jobs;
+  std::optional<std::uint64_t> repetitions, jobs, repetition;
   std::string out, summary, messages;
   bool progress = false, help = false;
 };
@@ -37,6 +37,8 @@ struct CommonArgs {
 struct CommonOptions {
   bool vary = false, repetitions = false, jobs = false, summary = false, messages = false;
   bool seed = true, set = true, out = true, progress = false;
+  bool repetition = false;                     // --repetition R: which one run (workload)
+  bool param = false;                          // --param FIELD=VALUE (netattack)
   std::uint64_t max_repetitions = 10'000'000;  // --repetitions in [1, this]
 };
 
@@ -86,8 +88,10 @@ std::optional<int> LoadScenarioArgs(const CommonArgs& args, std::string_view com
 // --progress, or stderr is a terminal.
 bool ShowProgress(bool flag);
 
-int RunCommand(int argc, char** argv);     // sotto-sim run
-int SweepCommand(int argc, char** argv);   // sotto-sim sweep
-int AttackCommand(int argc, char** argv);  // sotto-sim attack
+int RunCommand(int argc, char** argv);        // sotto-sim run
+int SweepCommand(int argc, char** argv);      // sotto-sim sweep
+int AttackCommand(int argc, char** argv);     // sotto-sim attack
+int WorkloadCommand(int argc, char** argv);   // sotto-sim workload
+int NetAttackCommand(int argc, char** argv);  // sotto-sim netattack
 
 }  // namespace sotto::sim::cli

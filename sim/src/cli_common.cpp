@@ -47,7 +47,7 @@ Result<std::uint64_t> ParseWhole(std::string_view option, std::string_view text,
 
 Status ParseCommon(int argc, char** argv, int first, std::string_view command,
                    const CommonOptions& which, CommonArgs& args, std::string& help) {
-  std::string seed, repetitions, jobs;
+  std::string seed, repetitions, jobs, repetition;
   po::options_description opts("Options");
   opts.add_options()("help,h", po::bool_switch(&args.help), "show this help and exit");
   if (which.seed) {
@@ -58,6 +58,10 @@ Status ParseCommon(int argc, char** argv, int first, std::string_view command,
     opts.add_options()("set", po::value(&args.sets)->composing()->value_name("KEY=VALUE"),
                        "set a key (repeatable)");
   }
+  if (which.param) {
+    opts.add_options()("param", po::value(&args.params)->composing()->value_name("FIELD=VALUE"),
+                       "set a field of the attack (repeatable)");
+  }
   if (which.vary) {
     opts.add_options()("vary", po::value(&args.varies)->composing()->value_name("KEY=V1,V2,..."),
                        "sweep a key over these values (repeatable: the cartesian product)");
@@ -65,6 +69,10 @@ Status ParseCommon(int argc, char** argv, int first, std::string_view command,
   if (which.repetitions) {
     opts.add_options()("repetitions", po::value(&repetitions)->value_name("R"),
                        "independent runs per point");
+  }
+  if (which.repetition) {
+    opts.add_options()("repetition", po::value(&repetition)->value_name("R"),
+                       "which repetition of the scenario (default 0: the first `run` runs)");
   }
   if (which.jobs) {
     opts.add_options()("jobs,j", po::value(&jobs)->value_name("J"),
@@ -112,6 +120,11 @@ Status ParseCommon(int argc, char** argv, int first, std::string_view command,
     auto r = ParseWhole("--repetitions", repetitions, 1, which.max_repetitions);
     if (!r.ok()) return r.status();
     args.repetitions = *r;
+  }
+  if (!repetition.empty()) {
+    auto r = ParseWhole("--repetition", repetition, 0, 99'999);
+    if (!r.ok()) return r.status();
+    args.repetition = *r;
   }
   if (!jobs.empty()) {
     auto j = ParseWhole("--jobs", jobs, 1, 1024);

@@ -27,6 +27,7 @@ struct MessageRecord {
   // The lowest of its packets' entropies; optimistic if an observer can link the packets (the
   // product of their distributions has lower entropy). NaN when not tracked.
   double entropy_bits = 0;
+  std::string corrupt_mixes;  // FormatMixList of the run's corrupt mixes
 };
 
 struct EntropyStats {  // per real packet delivered, in bits; all 0 if none or not tracked
@@ -47,9 +48,25 @@ struct LayerQueue {  // pool sizes of the nodes of one layer (0 = providers, 1..
   std::uint64_t max = 0;  // largest pool any of them had
 };
 
+// A mix by its place: layer (1-based) and index in the layer (the cascade number for cascades).
+struct MixName {
+  std::uint32_t layer = 0, index = 0;
+  bool operator==(const MixName&) const = default;
+};
+
+// "1:0 3:0": the mixes as layer:index, space-separated (empty for none); the form of the CSV
+// column corrupt_mix_list, the JSON field corrupt_mixes and the summary.
+std::string FormatMixList(const std::vector<MixName>& mixes);
+
 struct Results {
   std::uint64_t run_seed = 0;  // DeriveSeed(seed, point, repetition)
   std::uint64_t point = 0, repetition = 0;
+
+  // The adversary of this run: how many mixes there are, and which ones were corrupt
+  // (corrupt_layers plus the per-run draws of corrupt_mix_probability), in id order.
+  std::uint32_t mixes = 0;
+  std::vector<MixName> corrupt_mixes;
+  bool corrupt_providers = false;
 
   // Messages and packets created in the measured window [burn_in_s, duration_s). Real packets
   // count by their message's creation time (a queued message's packets may leave later), so
@@ -58,8 +75,12 @@ struct Results {
   std::uint64_t real_packets_sent = 0, real_packets_delivered = 0;
   std::uint64_t payload_cover_packets = 0, loop_packets = 0, drop_packets = 0;
   std::uint64_t node_dummies = 0;
-  std::uint64_t packets_total = 0;  // everything clients and nodes created
-  double overhead = 0;              // packets_total / real_packets_sent (0 if no real packet)
+  std::uint64_t attacker_packets = 0;  // the n-1 attacker's own (RunOptions::flood); not counted
+                                       // in packets_total or overhead
+  std::uint64_t held_packets = 0;      // other clients' packets the n-1 attacker delayed
+  std::uint64_t held_loops = 0;        // ... of which loops (their senders could notice)
+  std::uint64_t packets_total = 0;     // everything clients and nodes created
+  double overhead = 0;                 // packets_total / real_packets_sent (0 if no real packet)
 
   EntropyStats entropy;
   LatencyStats latency;
