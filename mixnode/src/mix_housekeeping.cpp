@@ -114,7 +114,16 @@ void MixNode::AdoptConsensus(directory::Consensus consensus) {
     for (const auto& n : c.nodes) node_keys_.insert(n.link_key);
   }
   if (config_.role == directory::NodeRole::kMix) access_->Replace(node_keys_);
-  peers_.clear();  // reconnect with the (possibly new) addresses and keys
+  // Keep every link whose next hop kept its address and link key: closing a socket discards
+  // what is queued on it. A link that changed is replaced, and what was in flight on it is
+  // resent (real packets and dummies alike).
+  std::vector<sphinx::NodeId> changed;
+  for (const auto& [id, link] : peers_) {
+    const auto* n = FindNode(id);
+    if (n == nullptr || n->address != link.address || n->link_key != link.link_key)
+      changed.push_back(id);
+  }
+  for (const auto& id : changed) ReplacePeer(id, "consensus");
 }
 
 bool MixNode::RefreshConsensus(std::int64_t now_unix) {

@@ -110,6 +110,7 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
   Status stored = Status::Ok();
   if (auto* fwd = std::get_if<sphinx::Forward>(&result)) {
     PooledPacket p{0, NowUs(), fwd->delay_ms, fwd->next_hop, std::move(fwd->packet)};
+    p.link_id = NewLinkId(p.next_hop);
     const bool known_hop = FindNode(p.next_hop) != nullptr;
     outcome.next = p.next_hop;
     if (!known_hop && !from_node) {
@@ -141,9 +142,10 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
       if (id.ok()) {
         p.id = id.value();
         outcome.pool = p.id;
+        p.epoch = *epoch;
         if (policy_ && outcome.accept != TapAccept::kHold)
           policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
-        pool_.emplace(p.id, std::move(p));
+        AddToPool(std::move(p));
       }
       stored = id.status();
     }

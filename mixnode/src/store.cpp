@@ -141,20 +141,34 @@ class RocksNodeStore final : public NodeStore {
           fmt::format("cannot pool a packet of {} bytes (Sphinx packets are {})",
                       packet.packet.size(), sphinx::kPacketSize));
     }
+    if (packet.link_id == 0) {
+      return Status::InvalidArgument("cannot pool a packet without a link id (use a non-zero id)");
+    }
     std::unique_lock lock(mu_);
     auto* replay = ReplayCf(epoch);
     if (replay == nullptr) return UnknownEpoch(epoch, "accept a packet into");
-    packet.id = next_pool_id_;
+    packet.epoch = epoch;
+    packet.dummy = false;
     rocksdb::WriteBatch batch;
     (void)batch.Put(replay, AsSlice(tag), rocksdb::Slice());
-    (void)batch.Put(pool_, PoolKey(packet.id), EncodePooled(packet));
-    (void)batch.Put(meta_, kNextPoolIdKey, EncodeU64(packet.id + 1));
-    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
-    if (!s.ok()) return Fail(s, "accept a packet into");
-    next_pool_id_ = packet.id + 1;
-    return packet.id;
+    return AddToPool(std::move(packet), batch, "accept a packet into");
   } catch (const std::exception& e) {
     return Unexpected("accept a packet into", e);
+  }
+
+  Result<std::uint64_t> PoolOwn(PooledPacket packet) override try {
+    if (packet.packet.size() != sphinx::kPacketSize || packet.link_id == 0) {
+      return Status::InvalidArgument(fmt::format(
+          "cannot pool a packet of {} bytes with link id {} (Sphinx packets are {} bytes; link "
+          "ids are non-zero)",
+          packet.packet.size(), packet.link_id, sphinx::kPacketSize));
+    }
+    std::unique_lock lock(mu_);
+    packet.dummy = true;
+    rocksdb::WriteBatch batch;
+    return AddToPool(std::move(packet), batch, "pool a packet of this node in");
+  } catch (const std::exception& e) {
+    return Unexpected("pool a packet of this node in", e);
   }
 
   Status RemovePooled(const std::vector<std::uint64_t>& ids) override try {
@@ -302,6 +316,19 @@ class RocksNodeStore final : public NodeStore {
     return Status::Corruption(fmt::format(
         "corrupt {} (key {}) in node store at {} (restore the state directory from a backup)", what,
         KeyHex(key), dir_.string()));
+  }
+
+  // Requires mu_ held exclusively. Adds the packet under the next pool id to `batch` and writes
+  // it; returns the id.
+  Result<std::uint64_t> AddToPool(PooledPacket packet, rocksdb::WriteBatch& batch,
+                                  std::string_view op) {
+    packet.id = next_pool_id_;
+    (void)batch.Put(pool_, PoolKey(packet.id), EncodePooled(packet));
+    (void)batch.Put(meta_, kNextPoolIdKey, EncodeU64(packet.id + 1));
+    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) return Fail(s, op);
+    next_pool_id_ = packet.id + 1;
+    return packet.id;
   }
 
   // Requires mu_.

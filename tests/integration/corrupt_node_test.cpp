@@ -18,39 +18,13 @@
 using namespace std::chrono_literals;
 using nlohmann::json;
 using sotto::testing::Clients;
+using sotto::testing::Events;
+using sotto::testing::Settled;
 using sotto::testing::Testnet;
 using sotto::testing::TestnetOptions;
+using sotto::testing::WaitForEvents;
 
 namespace {
-
-std::vector<json> Events(const std::vector<json>& recording, const std::string& ev) {
-  std::vector<json> out;
-  for (const auto& e : recording) {
-    if (e.at("ev") == ev) out.push_back(e);
-  }
-  return out;
-}
-
-// Waits until `node`'s recording has at least `n` events matching `pred`; returns the recording.
-template <class Pred>
-std::vector<json> WaitForEvents(const Testnet& net, const std::string& node, std::size_t n,
-                                Pred pred, std::chrono::seconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::vector<json> rec;
-  while (true) {
-    rec = net.Recording(node);
-    std::size_t count = 0;
-    for (const auto& e : rec) count += pred(e) ? 1 : 0;
-    if (count >= n || std::chrono::steady_clock::now() > deadline) return rec;
-    std::this_thread::sleep_for(200ms);
-  }
-}
-
-// The recording once everything that has happened is in it (a node flushes at least every second).
-std::vector<json> Settled(const Testnet& net, const std::string& node) {
-  std::this_thread::sleep_for(1200ms);
-  return net.Recording(node);
-}
 
 bool IsIn(const json& e, const std::string& verdict) {
   return e.at("ev") == "in" && e.at("verdict") == verdict;
