@@ -67,6 +67,7 @@ Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config, std::unique_
   node->directory_ = std::make_unique<directory::DirectoryClient>(
       node->context_, node->keys_.link(), node->config_.authority);
 
+  if (node->config_.role == directory::NodeRole::kProvider) node->PurgeDummySink(/*all=*/true);
   // Resume: every packet accepted before a stop or crash goes back into the policy.
   auto pooled = node->store_->LoadPool();
   if (!pooled.ok()) return pooled.status();

@@ -103,6 +103,8 @@ class MixNode final : private NodeTapHost {
 
   // mix_housekeeping.cpp
   void Housekeeping(std::int64_t now_us);
+  // Providers: removes the dummies stored in the dummy mailbox (all of them, on start-up).
+  void PurgeDummySink(bool all);
   bool RefreshConsensus(std::int64_t now_unix);  // false: the authority is unreachable
   void AdoptConsensus(directory::Consensus consensus);
   void RotateKeys(std::uint64_t current_epoch);
@@ -159,6 +161,8 @@ class MixNode final : private NodeTapHost {
   };
   std::map<sphinx::NodeId, PeerLink> peers_;
   std::optional<std::uint64_t> expiry_epoch_;  // the epoch ExpireOldEpochs last ran in
+  std::vector<std::uint64_t> dummy_items_;     // providers: dummies stored, to be removed
+  std::int64_t last_sink_purge_us_ = 0;
   Metrics metrics_;
   bool descriptor_dirty_ = true;
   std::int64_t last_post_us_ = 0;

@@ -2,7 +2,6 @@
 // mailbox fetches (answered with exactly the number of items asked for, padded) and
 // acknowledgements (providers). Hostile input is expected: every frame is
 // size-checked by wire::Decode before anything else, and every failure is a counted drop.
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "mix_node.h"
@@ -155,22 +154,25 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
       outcome.verdict = "drop";
       outcome.reason = "deliver_at_mix";
       stored = store_->RecordReplay(*epoch, del->replay_tag);
-    } else if (sodium_is_zero(del->mailbox.data(), del->mailbox.size())) {
-      metrics_.Add("dummies_received");  // a mix's padding reached the end of its path
-      outcome.verdict = "dummy_sink";
-      stored = store_->RecordReplay(*epoch, del->replay_tag);
     } else {
-      outcome.verdict = "deliver";
-      outcome.mailbox = del->mailbox;
+      // A dummy (a mix's padding at the end of its path) is stored exactly like a message, in
+      // the all-zero mailbox that no key can fetch, and removed off the packet path by
+      // housekeeping: the same work and the same ack time as real mail (network-spec §4.4).
+      const bool dummy = del->mailbox == kDummyMailbox;
+      outcome.verdict = dummy ? "dummy_sink" : "deliver";
+      if (!dummy) outcome.mailbox = del->mailbox;
       if (outcome.accept == TapAccept::kDrop) {
         stored = store_->RecordReplay(*epoch, del->replay_tag);
       } else {
         Bytes tapped;  // what the tap is shown, if there is one
-        if (tap_) tapped = del->message;
+        if (tap_ && !dummy) tapped = del->message;
         MailItem item{0, NowUs(), false, {}, std::move(del->message)};
         auto id = store_->StoreMail(del->mailbox, std::move(item),
                                     std::make_pair(*epoch, del->replay_tag));
-        if (id.ok()) {
+        if (id.ok() && dummy) {
+          metrics_.Add("dummies_received");
+          dummy_items_.push_back(id.value());
+        } else if (id.ok()) {
           metrics_.Add("messages_delivered");
           outcome.item = id.value();
           if (tap_) tap_->OnMailStored(del->mailbox, id.value(), tapped);

@@ -117,7 +117,10 @@ std::optional<PooledPacket> MixNode::MakeDummy() {
   auto key = provider->RoutingKeyFor(c->epoch);
   if (!key) return std::nullopt;
   path.push_back({provider->id(), *key, 0});
-  auto packet = sphinx::CreateForwardPacket(path, kDummyMailbox, {});
+  // A full-size message, like every real one, so that the final hop stores as many bytes.
+  Bytes filler(sphinx::kMaxMessageSize);
+  SystemRng().Fill(filler);
+  auto packet = sphinx::CreateForwardPacket(path, kDummyMailbox, filler);
   if (!packet.ok()) return std::nullopt;
   PooledPacket d;
   d.next_hop = path.front().id;

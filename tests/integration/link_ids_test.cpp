@@ -564,7 +564,7 @@ TEST_CASE("final hop: how long a provider takes to acknowledge a dummy and a mai
     return p.value();
   };
   REQUIRE(link.SendPacket(packet_to(c.bob_mailbox), 5000ms).ok());  // connect, warm up
-  constexpr int kEach = 300;
+  constexpr int kEach = 1000;
   std::vector<int> kinds;  // 0 dummy, 1 warm mailbox, 2 new mailbox; in random order
   for (int k = 0; k < 3; ++k) kinds.insert(kinds.end(), kEach, k);
   sotto::DeterministicRng rng = sotto::DeterministicRng::FromByte(9);
