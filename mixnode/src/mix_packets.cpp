@@ -255,17 +255,22 @@ void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::Lin
   }
   // Exactly max_items items, real ones first, then padding (spec §4.3): with full-size messages
   // the reply's length says nothing about how much mail was waiting.
+  // The random bytes for every slot are drawn whether the slot is padding or not, so that the
+  // reply does not leave later when less mail was waiting (an observer of the client's link
+  // times FETCH → MAIL; tests/integration/link_ids_test.cpp "provider: how long a FETCH …").
+  Bytes noise(std::size_t{msg.max_items} * wire::kMailPaddingPayloadSize);
+  SystemRng().Fill(noise);
   wire::MailMsg out;
   out.items.reserve(msg.max_items);
   for (auto& item : items.value()) {
     out.items.push_back(
         {item.id, item.received_us, item.is_reply, item.surb_id, std::move(item.payload)});
   }
-  while (out.items.size() < msg.max_items) {
-    wire::MailEntry padding{
-        wire::kPaddingMailId, 0, false, {}, Bytes(wire::kMailPaddingPayloadSize)};
-    SystemRng().Fill(padding.payload);
-    out.items.push_back(std::move(padding));
+  for (std::size_t slot = out.items.size(); slot < msg.max_items; ++slot) {
+    const auto from =
+        noise.begin() + static_cast<std::ptrdiff_t>(slot * wire::kMailPaddingPayloadSize);
+    out.items.push_back(
+        {wire::kPaddingMailId, 0, false, {}, Bytes(from, from + wire::kMailPaddingPayloadSize)});
   }
   metrics_.Add("fetches");
   if (tap_) {

@@ -499,11 +499,18 @@ TEST_CASE(
     std::this_thread::sleep_for(200ms);
   REQUIRE(Count(net.Log("mix-1"), "consensus for epoch") > adopted);
   std::this_thread::sleep_for(1500ms);  // more traffic on the kept link
-  CHECK(net.Metric("mix-1", "sotto_packets_resent_total") == 0);
   {
     const auto replaced = Events(Settled(net, "mix-1"), "link_replaced");
-    for (const auto& e : replaced) UNSCOPED_INFO(e.dump());
-    CHECK(replaced.empty());
+    bool by_consensus = false, stale = false;
+    for (const auto& e : replaced) {
+      UNSCOPED_INFO(e.dump());
+      by_consensus = by_consensus || e.at("reason") == "consensus";
+      stale = stale || e.at("reason") == "stale";
+    }
+    CHECK_FALSE(by_consensus);
+    // Nothing was lost on the kept link, so nothing was resent — unless the machine stalled a
+    // node for resend-after-ms and the link was replaced as stale, which is allowed.
+    if (!stale) CHECK(net.Metric("mix-1", "sotto_packets_resent_total") == 0);
   }
 
   // 2. Positive control, and the replaced-link rule: mix-2 itself moves. The consensus now
@@ -601,4 +608,51 @@ TEST_CASE("final hop: how long a provider takes to acknowledge a dummy and a mai
       "  KS D dummy vs warm %.3f, dummy vs new %.3f (D above %.3f: distinguishable at "
       "alpha %g)\n",
       ks_warm, ks_new, st::KsC(kAlpha) * std::sqrt(2.0 / kEach), kAlpha);
+}
+
+TEST_CASE("provider: how long a FETCH takes with and without waiting mail (figures)",
+          "[integration][timing]") {
+  // Not a link between nodes, but the same question asked of the client's link: does the
+  // provider's MAIL reply leave later when mail was waiting? (Issue 9, leaks 6 and 7.)
+  Testnet net;
+  Clients c(net.WaitForConsensus());
+  auto dave = sotto::transport::CurveKeyPair::Generate();
+  const auto dave_mailbox = sotto::MailboxForLinkKey(dave.public_key);
+  sotto::client::ProviderLink link(c.ctx, dave, *c.pb);
+  const auto key = c.pb->RoutingKeyFor(c.consensus.epoch);
+  REQUIRE(key);
+  const std::string text(sotto::sphinx::kMaxMessageSize, 'y');
+  constexpr std::uint16_t kN = 8;
+  const std::vector<sotto::sphinx::PathHop> path = {{c.pb->id(), *key, 0}};
+  for (int i = 0; i < kN; ++i) {  // Bob's mailbox: 8 full-size items, never acknowledged
+    auto p = sotto::sphinx::CreateForwardPacket(
+        path, c.bob_mailbox,
+        sotto::ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    REQUIRE(p.ok());
+    REQUIRE(link.SendPacket(p.value(), 5000ms).ok());
+  }
+  REQUIRE(c.bob_link->Fetch(c.bob_mailbox, kN, 5000ms).ok());  // connect, warm up
+  REQUIRE(link.Fetch(dave_mailbox, kN, 5000ms).ok());
+  constexpr int kEach = 300;
+  std::vector<double> empty_us, full_us;
+  for (int i = 0; i < 2 * kEach; ++i) {
+    const bool full = i % 2 == 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto items =
+        full ? c.bob_link->Fetch(c.bob_mailbox, kN, 5000ms) : link.Fetch(dave_mailbox, kN, 5000ms);
+    const double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    REQUIRE(items.ok());
+    REQUIRE(items->size() == kN);
+    (full ? full_us : empty_us).push_back(us);
+  }
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf(
+      "[fetch] FETCH{8} -> MAIL round trip at provider-2, %d each (us): empty mailbox "
+      "median %.1f, 8 items waiting median %.1f; KS D %.3f (critical %.3f at alpha %g)\n",
+      kEach, median(empty_us), median(full_us), st::KsTwoSample(empty_us, full_us),
+      st::KsC(kAlpha) * std::sqrt(2.0 / kEach), kAlpha);
 }
