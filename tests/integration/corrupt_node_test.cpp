@@ -215,7 +215,7 @@ TEST_CASE("--withhold-acks-window: acks are withheld in the window only",
   Clients c(net.WaitForConsensus());
   // The window starts when mix-2 does: restart it as a recording node just before sending.
   net.Stop("mix-2");
-  net.SetCorrupt("mix-2", std::vector<std::string>{"--withhold-acks-window", "0:5"});
+  net.SetCorrupt("mix-2", std::vector<std::string>{"--withhold-acks-window", "0:8"});
   net.Start("mix-2");
   SendAll(c, 2, "window ");
   CHECK(c.Receive(2).size() == 2);
