@@ -16,8 +16,12 @@ std::int64_t NowUs() {
       .count();
 }
 
-MixNode::MixNode(NodeConfig config, NodeKeys keys, std::unique_ptr<NodeStore> store)
-    : config_(std::move(config)), keys_(std::move(keys)), store_(std::move(store)) {}
+MixNode::MixNode(NodeConfig config, NodeKeys keys, std::unique_ptr<NodeStore> store,
+                 std::unique_ptr<NodeTap> tap)
+    : config_(std::move(config)),
+      tap_(std::move(tap)),
+      keys_(std::move(keys)),
+      store_(std::move(store)) {}
 
 MixNode::~MixNode() {
   peers_.clear();
@@ -26,13 +30,13 @@ MixNode::~MixNode() {
   zap_.reset();
 }
 
-Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config) {
+Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config, std::unique_ptr<NodeTap> tap) {
   auto keys = NodeKeys::Load(config.state_dir);
   if (!keys.ok()) return keys.status();
   auto store = NodeStore::Open(config.state_dir / "store");
   if (!store.ok()) return store.status();
-  std::unique_ptr<MixNode> node(
-      new MixNode(std::move(config), std::move(keys.value()), std::move(store.value())));
+  std::unique_ptr<MixNode> node(new MixNode(std::move(config), std::move(keys.value()),
+                                            std::move(store.value()), std::move(tap)));
 
   // Mixes accept only the nodes of the consensus (none until the first one arrives); providers
   // also serve clients, who may be anyone.
@@ -63,10 +67,19 @@ Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config) {
   node->directory_ = std::make_unique<directory::DirectoryClient>(
       node->context_, node->keys_.link(), node->config_.authority);
 
+  if (node->config_.role == directory::NodeRole::kProvider) node->PurgeDummySink(/*all=*/true);
   // Resume: every packet accepted before a stop or crash goes back into the policy.
   auto pooled = node->store_->LoadPool();
   if (!pooled.ok()) return pooled.status();
-  for (auto& p : pooled.value()) node->pool_.emplace(p.id, std::move(p));
+  for (auto& p : pooled.value()) {
+    if (p.link_id == 0) {
+      // Written before per-link ids (store version 1): give it one now, and the epoch its
+      // arrival fell in (its key epoch, but for the grace period around a boundary).
+      p.link_id = node->NewLinkId(p.next_hop);
+      p.epoch = node->config_.authority.clock.EpochAt(p.arrival_us / 1'000'000);
+    }
+    node->AddToPool(std::move(p));
+  }
   return node;
 }
 
@@ -74,6 +87,10 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
   spdlog::info("{} {} listening on {}", directory::NodeRoleName(config_.role), config_.name,
                bound_endpoint_);
   if (!pool_.empty()) spdlog::info("resuming {} packets from the store", pool_.size());
+  if (tap_) {
+    tap_->OnStart({config_.name, config_.role == directory::NodeRole::kProvider,
+                   keys_.identity().verify_key().bytes});
+  }
   while (!stop.load()) {
     const std::int64_t now = NowUs();
     Housekeeping(now);
@@ -81,6 +98,7 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
       ReleaseDue(now);
       ResendUnacked(now);
     }
+    if (tap_) tap_->OnTick(now, *this);
 
     // Wait for traffic, at most until the policy's next wake-up or the next housekeeping tick.
     std::int64_t wait_us = 100'000;
@@ -88,12 +106,16 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
       if (auto wake = policy_->NextWakeup())
         wait_us = std::clamp<std::int64_t>(*wake - now, 0, wait_us);
     }
+    if (tap_) {
+      if (auto wake = tap_->NextWakeupUs())
+        wait_us = std::clamp<std::int64_t>(*wake - now, 0, wait_us);
+    }
     std::vector<zmq::pollitem_t> items;
     items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
     std::vector<std::pair<sphinx::NodeId, zmq::socket_t*>> peer_index;
-    for (auto& [id, socket] : peers_) {
-      items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
-      peer_index.emplace_back(id, &socket);
+    for (auto& [id, link] : peers_) {
+      items.push_back({link.socket.handle(), 0, ZMQ_POLLIN, 0});
+      peer_index.emplace_back(id, &link.socket);
     }
     try {
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_us / 1000));
@@ -115,6 +137,7 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
   }
   spdlog::info("shutting down: {} packets stay in the store for the next start", pool_.size());
   (void)metrics_.WriteFile(config_.metrics_file);
+  if (tap_) tap_->OnStop();
   return Status::Ok();
 }
 
