@@ -176,7 +176,7 @@ TEST_CASE("a recording node is an honest node whose recordings chain across the 
   CHECK(net.Recording("mix-2").back().at("ev") == "stop");
 }
 
-TEST_CASE("--withhold-acks: the previous hop resends, and the resends stay unacknowledged",
+TEST_CASE("corrupt node --withhold-acks: the previous hop resends, and the resends stay unacknowledged",
           "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-1"] = {};
@@ -209,7 +209,7 @@ TEST_CASE("--withhold-acks: the previous hop resends, and the resends stay unack
   for (const auto& id : replayed) CHECK(resent.count(id) == 1);
 }
 
-TEST_CASE("--withhold-acks-window: acks are withheld in the window only",
+TEST_CASE("corrupt node --withhold-acks-window: acks are withheld in the window only",
           "[integration][adversary]") {
   Testnet net;
   Clients c(net.WaitForConsensus());
@@ -235,7 +235,7 @@ TEST_CASE("--withhold-acks-window: acks are withheld in the window only",
   CHECK(withheld_then_sent >= 2);
 }
 
-TEST_CASE("--flip-bit in the header: the next hop drops the packet as bad_mac",
+TEST_CASE("corrupt node --flip-bit in the header: the next hop drops the packet as bad_mac",
           "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--flip-bit", "1", "--flip-bit-in", "header"};
@@ -249,7 +249,7 @@ TEST_CASE("--flip-bit in the header: the next hop drops the packet as bad_mac",
   CHECK(flipped >= 2);
 }
 
-TEST_CASE("--flip-bit in the payload: the final hop drops the packet as payload_corrupt",
+TEST_CASE("corrupt node --flip-bit in the payload: the final hop drops the packet as payload_corrupt",
           "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--flip-bit", "1"};
@@ -262,7 +262,7 @@ TEST_CASE("--flip-bit in the payload: the final hop drops the packet as payload_
   CHECK(c.Receive(2, 4s).empty());
 }
 
-TEST_CASE("--drop: packets are acknowledged, then never sent on", "[integration][adversary]") {
+TEST_CASE("corrupt node --drop: packets are acknowledged, then never sent on", "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--drop", "1"};
   Testnet net(options);
@@ -282,7 +282,7 @@ TEST_CASE("--drop: packets are acknowledged, then never sent on", "[integration]
   CHECK(dropped >= kCount);
 }
 
-TEST_CASE("--replay: every packet sent on is sent again, and the next hop drops the copy",
+TEST_CASE("corrupt node --replay: every packet sent on is sent again, and the next hop drops the copy",
           "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--replay", "1", "--replay-after-ms", "300"};
@@ -299,7 +299,7 @@ TEST_CASE("--replay: every packet sent on is sent again, and the next hop drops 
   CHECK(replayed >= 2);
 }
 
-TEST_CASE("--delay-acks-ms: every ack is sent, late", "[integration][adversary]") {
+TEST_CASE("corrupt node --delay-acks-ms: every ack is sent, late", "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--delay-acks-ms", "300"};
   Testnet net(options);
@@ -327,7 +327,7 @@ TEST_CASE("--delay-acks-ms: every ack is sent, late", "[integration][adversary]"
   CHECK(delayed >= 2);
 }
 
-TEST_CASE("--hold-except-client: a provider holds everyone's packets but the target's",
+TEST_CASE("corrupt node --hold-except-client: a provider holds everyone's packets but the target's",
           "[integration][adversary]") {
   Testnet net;
   Clients c(net.WaitForConsensus());
