@@ -61,10 +61,11 @@ expect() {
   fi
 }
 
-# new_user NAME PROVIDER [init options] : init + up
+# new_user NAME PROVIDER [init options] : init + up. Receipts leave after a short random delay
+# (RECEIPT_DELAY_S, 2 s on average) so that tests see them; the client's default is 900 s.
 new_user() {
   local u="$1" p="$2"; shift 2
-  s "$u" init --config "$NET/client.ini" --provider "$p" "$@" >"$T/init-$u.log" 2>&1 || { cat "$T/init-$u.log"; die "init $u"; }
+  s "$u" init --config "$NET/client.ini" --provider "$p" --receipt-delay-s "${RECEIPT_DELAY_S:-2}" "$@" >"$T/init-$u.log" 2>&1 || { cat "$T/init-$u.log"; die "init $u"; }
   s "$u" up ${UP_OPTS[$u]:-} >"$T/up-$u.log" 2>&1 || { cat "$T/up-$u.log"; die "up $u"; }
 }
 declare -A UP_OPTS
