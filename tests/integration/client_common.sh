@@ -10,6 +10,7 @@ NET="$T/net"
 fails=0
 
 CAP_PID=""
+BG_PIDS=()  # other background helpers a test started (killed at the end)
 cleanup() {
   local rc=$?
   for h in "$T"/home-*; do  # stop the daemons, then look for sanitizer or crash reports
@@ -21,6 +22,7 @@ cleanup() {
     fi
   done
   [ -n "$CAP_PID" ] && kill -TERM "$CAP_PID" 2>/dev/null && wait "$CAP_PID" 2>/dev/null
+  for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   "$ROOT/scripts/testnet.sh" stop --state "$NET" >/dev/null 2>&1 || true
   for h in "$T"/home-*; do  # a daemon that would not stop
     [ -f "$h/daemon.pid" ] && kill -9 "$(cat "$h/daemon.pid")" 2>/dev/null

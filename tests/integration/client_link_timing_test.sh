@@ -28,8 +28,8 @@ ALPHA=0.01; POWER=0.9; FETCH_MS=500; SEND=240; LOOP=30; DROP=60
 if [ -z "$RECORD" ]; then
   # The sample sizes, from the fixture (printed), and the capture time they need.
   "$PY" "$LT" power "$FIXTURE" --alpha $ALPHA --power $POWER | tee "$T/power.txt" || die "power"
-  n_pkt="$(sed -n 's/^packet_gaps_s:.*n for power >= [0-9.]*: \([0-9]*\) .*/\1/p' "$T/power.txt")"
-  n_ack="$(sed -n 's/^mail_ack_gaps_s:.*n for power >= [0-9.]*: \([0-9]*\) .*/\1/p' "$T/power.txt")"
+  n_pkt="$(sed -n 's/^packet_gaps_s: n for power >= [0-9.]*: \([0-9]*\);.*/\1/p' "$T/power.txt")"
+  n_ack="$(sed -n 's/^mail_ack_gaps_s: n for power >= [0-9.]*: \([0-9]*\);.*/\1/p' "$T/power.txt")"
   [ -n "$n_pkt" ] && [ -n "$n_ack" ] || die "the fixture gives no sample size with power $POWER"
   SECS="$("$PY" -c "import math,sys; a,b=int(sys.argv[1]),int(sys.argv[2]); print(math.ceil(max(a/(($SEND+$LOOP+$DROP)/60), b*$FETCH_MS/1000)*1.3)+5)" "$n_pkt" "$n_ack")"
   echo "capture of ${SECS}s for $n_pkt packet gaps and $n_ack MAIL->ACK gaps per client"
@@ -53,11 +53,11 @@ for _ in $(seq 1 50); do [ -e "$T/link.pcap.ready" ] && break; sleep 0.1; done
   done
 ) > "$T/ss.log" &
 SS_PID=$!
-RECEIPTS=()
-"$SOTTO" init --help 2>&1 | grep -q -- "--receipt-delay-s" && RECEIPTS=(--receipts on --receipt-delay-s 3)
-new_user busy provider-1 --no-passphrase "${RECEIPTS[@]}"
-new_user idle provider-1 --no-passphrase "${RECEIPTS[@]}"
-new_user sender provider-2 --no-passphrase "${RECEIPTS[@]}"
+BG_PIDS+=("$SS_PID")
+RECEIPT_DELAY_S=3  # receipts flow during the test (new_user passes it to `sotto init`)
+new_user busy provider-1 --no-passphrase
+new_user idle provider-1 --no-passphrase
+new_user sender provider-2 --no-passphrase
 introduce sender busy
 fetched() { [ "$(s "$1" status --json | json 'd["fetches"]')" -gt 2 ]; }
 wait_until 30 "busy fetches" fetched busy
