@@ -102,9 +102,7 @@ void ClientEngine::OnTextStored(const PublicKey& from, const MessageId& id) {
 
 Status ClientEngine::QueueText(HistoryEntry entry, const ContactCode& to,
                                const MessageBody& body) {
-  auto encoded = EncodeBody(body);
-  if (!encoded.ok()) return encoded.status();
-  return outgoing_.AddText(std::move(entry), to, std::move(encoded.value()), NowMs());
+  return outgoing_.AddText(std::move(entry), to, body, NowMs());
 }
 
 Status ClientEngine::SetSettings(const Settings& settings) {

@@ -34,11 +34,13 @@ MailProcessor::Outcome MailProcessor::Process(ByteSpan payload, std::int64_t now
     return Outcome::kDone;
   }
   auto& msg = decoded.value();
+  // Receipts, on their own or riding in a text: only messages sent to their author change.
+  if (!msg.receipts.empty()) ++counters_.receipts;
+  for (const auto& id : msg.receipts) {
+    (void)store_.SetStatus(id, DeliveryStatus::kDelivered, from);
+  }
   if (msg.type == BodyType::kReceipt) {
-    ++counters_.receipts;
-    for (const auto& id : msg.receipts) {
-      (void)store_.SetStatus(id, DeliveryStatus::kDelivered, from);  // only what went to them
-    }
+    // nothing more
   } else if (store_.HasMessage(msg.id)) {
     ++counters_.duplicates;
     sodium_memzero(msg.text.data(), msg.text.size());

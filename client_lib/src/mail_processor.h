@@ -1,7 +1,8 @@
 // MailProcessor: what the engine does with one fetched mailbox item (papers/client-spec.md §5):
 // my own loop message (counted), else trial decryption with every session and my pre-key
 // (SessionBook), then the body: a text enters the history (deduplicated by its message id,
-// so a message sealed and sent twice is shown once), a receipt marks my messages delivered.
+// so a message sealed and sent twice is shown once); receipt ids — a receipt's, or those riding
+// in a text — mark my messages to their author delivered.
 // A text is written to the history before its session is saved: a crash in between makes the
 // provider deliver it again, the old session opens it again, and the duplicate id is
 // recognised. Runs on the engine thread; the wire thread acknowledges the item only after
@@ -23,7 +24,7 @@ struct MailCounters {
   std::uint64_t received = 0;       // texts stored
   std::uint64_t undecryptable = 0;  // dropped: no session opens it, or a malformed body
   std::uint64_t duplicates = 0;     // texts already in the history
-  std::uint64_t receipts = 0;       // receipts received
+  std::uint64_t receipts = 0;       // bodies that carried receipt ids
 };
 
 class MailProcessor {

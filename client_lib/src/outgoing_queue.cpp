@@ -41,8 +41,34 @@ void OutgoingQueue::Load() {
   }
 }
 
-Status OutgoingQueue::AddText(HistoryEntry entry, const ContactCode& to, Bytes body,
+Status OutgoingQueue::AddText(HistoryEntry entry, const ContactCode& to, MessageBody body,
                               std::int64_t now_ms) {
+  // Receipts waiting for this person ride along: oldest first, up to kMaxReceiptsPerText ids.
+  struct Taken {
+    std::uint64_t seq;
+    std::vector<MessageId> rest;
+  };
+  std::vector<Taken> taken;
+  for (const auto& [seq, m] : index_) {
+    if (body.receipts.size() >= kMaxReceiptsPerText) break;
+    if (m.kind != OutboxKind::kReceipt || m.held || m.sealed || !(m.peer == to.identity_key)) {
+      continue;
+    }
+    auto waiting = store_.GetOutgoing(seq);
+    if (!waiting.ok()) continue;
+    auto receipt = DecodeBody(waiting.value().body);
+    Wipe(waiting.value().body);
+    if (!receipt.ok()) continue;
+    auto& ids = receipt.value().receipts;
+    std::size_t n = 0;
+    while (n < ids.size() && body.receipts.size() < kMaxReceiptsPerText) {
+      body.receipts.push_back(ids[n++]);
+    }
+    taken.push_back({seq, std::vector<MessageId>(ids.begin() + static_cast<std::ptrdiff_t>(n),
+                                                 ids.end())});
+  }
+  auto encoded = EncodeBody(body);
+  if (!encoded.ok()) return encoded.status();
   OutboxEntry out;
   out.id = entry.id;
   out.peer = to.identity_key;
@@ -50,7 +76,7 @@ Status OutgoingQueue::AddText(HistoryEntry entry, const ContactCode& to, Bytes b
   out.mailbox = to.mailbox;
   out.kind = OutboxKind::kText;
   out.queued_unix = now_ms / 1000;
-  out.body = std::move(body);
+  out.body = std::move(encoded.value());
   auto sealed = seal_(out);
   if (!sealed.ok()) {
     Wipe(out.body);
@@ -65,6 +91,26 @@ Status OutgoingQueue::AddText(HistoryEntry entry, const ContactCode& to, Bytes b
   out.seq = added.value() + 1;  // AddHistory gives the packet the next sequence number
   Index(out);
   Wipe(out.body);
+  // The text is stored: the receipts it carries leave with it. (A crash before this point
+  // sends them a second time on their own, which only marks delivered what already is.)
+  for (auto& t : taken) {
+    receipts_in_texts_ += index_[t.seq].receipt_ids - t.rest.size();
+    if (t.rest.empty()) {
+      if (store_.RemoveOutgoing(t.seq).ok()) index_.erase(t.seq);
+      continue;
+    }
+    auto waiting = store_.GetOutgoing(t.seq);
+    if (!waiting.ok()) continue;
+    auto receipt = DecodeBody(waiting.value().body);
+    Wipe(waiting.value().body);
+    if (!receipt.ok()) continue;
+    receipt.value().receipts = t.rest;
+    auto re = EncodeBody(receipt.value());
+    if (!re.ok()) continue;
+    waiting.value().body = std::move(re.value());
+    if (store_.UpdateOutgoing(waiting.value()).ok()) index_[t.seq].receipt_ids = t.rest.size();
+    Wipe(waiting.value().body);
+  }
   return Status::Ok();
 }
 

@@ -9,7 +9,8 @@
 // crash or restart an entry that may have left is sealed again before it leaves again: no two
 // packets ever carry the same end-to-end ciphertext, and the recipient drops the duplicate
 // message by its id. Receipts wait unsealed in the queue until their time (ReceiptPolicy) and
-// are sealed when they are first offered. Entries written by older versions have no body: they
+// are sealed when they are first offered, unless a text to the same person takes their ids
+// first (then no receipt packet leaves at all). Entries written by older versions have no body: they
 // are sent as they are and never sealed again.
 // Not thread-safe: the engine thread owns it.
 #pragma once
@@ -39,9 +40,12 @@ class OutgoingQueue {
 
   void Load();  // the index of what the store holds
 
-  // A text whose body (EncodeBody output) is sealed now; its history entry and its queue entry
-  // are one write. The body is kept (sealed at rest) for sealing again.
-  Status AddText(HistoryEntry entry, const ContactCode& to, Bytes body, std::int64_t now_ms);
+  // A text, sealed now; its history entry and its queue entry are one write. Receipts waiting
+  // for the same person ride inside it (up to kMaxReceiptsPerText ids; their own entries
+  // shrink or go, after the text is stored). The body is kept (sealed at rest) for sealing
+  // again.
+  Status AddText(HistoryEntry entry, const ContactCode& to, MessageBody body,
+                 std::int64_t now_ms);
   // A receipt for message `id` to `to`, due per `policy`: joins a waiting receipt to the same
   // person if the policy allows and it has room, else starts a new one.
   Status AddReceipt(const ContactCode& to, const MessageId& id, ReceiptPolicy& policy,
@@ -60,6 +64,7 @@ class OutgoingQueue {
   std::size_t receipts_waiting() const;
   std::size_t held() const;
   std::uint64_t reseals() const { return reseals_; }
+  std::uint64_t receipts_in_texts() const { return receipts_in_texts_; }
   std::optional<std::string> TakeError();  // the last problem, once
   // The earliest time an entry not held becomes due (max if none).
   std::int64_t NextDue() const;
@@ -81,6 +86,7 @@ class OutgoingQueue {
   Sealer seal_;
   std::map<std::uint64_t, Meta> index_;
   std::uint64_t reseals_ = 0;
+  std::uint64_t receipts_in_texts_ = 0;
   std::optional<std::string> error_;
 };
 

@@ -20,8 +20,14 @@ void SessionBook::Load() {
     auto sessions = PeerSessions::Deserialize(blob.value());
     sodium_memzero(blob.value().data(), blob.value().size());
     if (!sessions.ok()) {
-      spdlog::warn("a session file is damaged ({}); its conversation restarts",
-                   sessions.status().message());
+      if (sessions.status().code() == Status::Code::kNotFound) {  // an older format
+        spdlog::info("a session from an older Sotto version was set aside ({}); the next "
+                     "message starts a new one",
+                     sessions.status().message());
+      } else {
+        spdlog::warn("a session file is damaged ({}); its conversation restarts",
+                     sessions.status().message());
+      }
       continue;
     }
     sessions_.insert_or_assign(KeyHex(peer), std::move(sessions.value()));
