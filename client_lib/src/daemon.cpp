@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,6 +99,12 @@ int RunDaemon(const std::filesystem::path& home, StateKey key, int ready_fd) {
   WireLoop wire(context, client.WireIdentity(), exchange);
   ConsensusKeeper directory(context, client.Authority(), client.profile().provider, exchange);
   std::thread wire_thread([&] { wire.Run(); });
+  // The engine and directory threads yield the CPU to the wire thread (a lower priority, nice
+  // +5; Linux sets it per thread), so that work after a fetch does not even delay a packet by
+  // competing for a core. The directory thread, started after this, inherits it.
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5) != 0) {
+    spdlog::debug("could not lower the engine thread's priority");
+  }
   std::thread directory_thread([&] { directory.Run(); });
   Report(ready_fd, "ok");
 

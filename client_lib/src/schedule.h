@@ -52,6 +52,7 @@ class TrafficSchedule {
   std::chrono::milliseconds AckDelay() const { return AckDelayFor(rates_.fetch_interval_ms); }
   // Forgets the ACKs not yet due (their connection was replaced).
   void ForgetAcks() { acks_.clear(); }
+  bool acks_pending() const { return !acks_.empty(); }
 
   // The earliest event due at or before `now`, removed (its stream's next event drawn), or
   // nullopt. Events come out in time order.

@@ -52,6 +52,17 @@ void WireLoop::Run() {
       std::this_thread::sleep_for(100ms);
     }
   }
+  draining_ = true;
+  const auto deadline = Clock::now() + schedule_.AckDelay() + 200ms;
+  while (link_ && schedule_.acks_pending() && Clock::now() < deadline) {
+    try {
+      Step(Clock::now());
+      Wait(Clock::now());
+    } catch (const std::exception& e) {
+      spdlog::error("unexpected error on the wire thread: {}", e.what());
+      break;
+    }
+  }
   link_.reset();
 }
 
@@ -261,6 +272,7 @@ void WireLoop::Step(TimePoint now) {
     }
   }
   while (auto event = schedule_.PopDue(now)) {
+    if (draining_ && *event != ScheduleEvent::kAck) continue;
     switch (*event) {
       case ScheduleEvent::kPayload:
         Slot(PacketKind::kReal, now);

@@ -46,7 +46,9 @@ class WireLoop {
 
   WireLoop(zmq::context_t& context, Identity identity, WireExchange& exchange,
            SendTracker::Limits limits = {}, Rng& rng = SystemRng());
-  // Runs until exchange.stop is set.
+  // Runs until exchange.stop is set; then sends the ACKs already due for MAIL replies (what the
+  // engine stored is acknowledged, at the usual time) and nothing else, for at most
+  // AckDelay + 200 ms, and closes the connection.
   void Run();
 
  private:
@@ -83,6 +85,7 @@ class WireLoop {
   TimePoint first_unanswered_{};
   TimePoint unsent_since_{};     // sends have failed since then (no connection); {} if not
   std::string link_state_;       // the last state logged (say each change once)
+  bool draining_ = false;        // stopping: only the ACKs already scheduled leave
 };
 
 }  // namespace sotto::client

@@ -133,14 +133,21 @@ def extract(packets, provider_port, clients, after=0.0):
         sends = [t for t, d, k in events if d == "up" and k == "PACKET"]
         gaps = [round(b - a, 6) for a, b in zip(sends, sends[1:])]  # pcap times are in µs
         mail_ack, waiting = [], None
+        fetch_mail, fetched = [], None
         for t, d, k in events:
-            if d == "down" and k == "MAIL":
+            if d == "up" and k == "FETCH":
+                fetched = t
+            elif d == "down" and k == "MAIL":
+                if fetched is not None:
+                    fetch_mail.append(round(t - fetched, 6))
+                    fetched = None
                 if waiting is None:
                     waiting = t
             elif d == "up" and k == "ACK" and waiting is not None:
                 mail_ack.append(round(t - waiting, 6))
                 waiting = None
         result[label] = {"packet_gaps_s": gaps, "mail_ack_gaps_s": mail_ack, "counts": counts,
+                         "fetch_mail_gaps_s": fetch_mail,
                          "packet_times_s": [round(t - after, 6) for t in sends]}
     return result
 
@@ -346,6 +353,12 @@ def cmd_ks(a):
         print(f"  live data (first {n} values each): D={d:.3f} p={p:.3g} -> "
               f"{'indistinguishable' if same else 'DIFFERENT'} at alpha={a.alpha}")
         ok = ok and same
+    for info in ("fetch_mail_gaps_s",):  # the provider's answer time: reported, not tested here
+        if info in live[a.a] and info in live[a.b]:
+            x, y = live[a.a][info], live[a.b][info]
+            d, p = ks_test(x, y) if x and y else (0.0, 1.0)
+            print(f"{info} (the provider's time, for information): {a.a}: {describe(x)}; "
+                  f"{a.b}: {describe(y)}; KS D={d:.3f} p={p:.3g}")
     if short:
         return 3
     return 0 if ok else 1
