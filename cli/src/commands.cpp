@@ -1,7 +1,7 @@
 // What the `sotto` commands share (commands.h): parsing a command's options, reading daemon
 // replies, asking the daemon and turning its answers into exit codes, and printing messages.
-// The commands themselves: commands_setup.cpp (init, up, down, status, receipts), commands_messages.cpp
-// (contact, send, inbox, history) and chat.cpp.
+// The commands themselves: commands_setup.cpp (init, up, down, status, receipts),
+// commands_messages.cpp (contact, send, inbox, history) and chat.cpp.
 #include "commands.h"
 
 #include <algorithm>

@@ -426,15 +426,15 @@ int CmdStatus(const Globals& g, const Args& args) {
   };
   const json& resent_o = GetObject(packets, "resent");
   const json& given_up_o = GetObject(packets, "given_up");
-  const std::string resent =
-      num(resent_o, "real") + " real + " + num(resent_o, "cover") + " cover";
+  const std::string resent = num(resent_o, "real") + " real + " + num(resent_o, "cover") + " cover";
   const std::string given_up =
       num(given_up_o, "real") + " real + " + num(given_up_o, "cover") + " cover";
   const json& receipts = GetObject(s, "receipts");
   const std::string receipts_line =
       GetString(receipts, "mode", "?") == "on"
-          ? "on: each leaves after a random delay, " + num(receipts, "delay_s") +
-                " s on average; " + num(receipts, "waiting") + " waiting"
+          ? "on: in your next message to them, else on their own after a random delay (" +
+                num(receipts, "delay_s") + " s on average); " + num(receipts, "waiting") +
+                " waiting, " + num(receipts, "in_texts") + " sent inside messages"
           : "off: none are sent";
   const std::string connected =
       s.contains("connected") && s["connected"].is_boolean() && s["connected"].get<bool>()
@@ -475,11 +475,11 @@ int CmdReceipts(const Globals& g, const Args& args) {
   cl.usage = "[on|off] [--delay-s N] [--json]";
   cl.about =
       "Shows or changes whether your client sends delivery receipts. A receipt tells the sender\n"
-      "that your client stored their message. It leaves on its own after a random delay (at\n"
-      "least half of N seconds, N on average; default 900), so that its timing does not tie\n"
-      "your fetch of the message to new mail for the sender: someone who watches both mailboxes\n"
-      "learns less from it than from the message itself. 'off' sends none (and deletes those\n"
-      "still waiting). Without arguments: the current setting.";
+      "that your client stored their message. It rides inside your next message to them, or\n"
+      "else leaves on its own after a random delay (at least half of N seconds, N on average;\n"
+      "default 900), so that its timing does not tie your fetch of the message to new mail for\n"
+      "the sender. 'off' sends none (and deletes those still waiting). Without arguments: the\n"
+      "current setting.";
   cl.json_flag = true;
   cl.options.add_options()("delay-s", po::value<std::int64_t>()->value_name("N"),
                            "the mean delay of a receipt, in seconds (1 to 604800)");
@@ -505,7 +505,8 @@ int CmdReceipts(const Globals& g, const Args& args) {
     return kExitOk;
   }
   if (GetString(*reply, "mode") == "on") {
-    std::cout << "receipts are on: each leaves after a random delay of "
+    std::cout << "receipts are on: each rides in your next message to that person, or else "
+                 "leaves on its own after a random delay of "
               << GetInt(*reply, "delay_s") << " s on average (at least half of it); "
               << GetInt(*reply, "waiting") << " waiting\n";
   } else {

@@ -31,17 +31,16 @@ Result<std::unique_ptr<ClientEngine>> ClientEngine::Create(std::unique_ptr<Clien
   }
   auto settings = store->LoadSettings();
   if (!settings.ok()) return settings.status();
-  std::unique_ptr<ClientEngine> engine(new ClientEngine(std::move(store),
-                                                        std::move(profile.value()),
-                                                        settings.value(), std::move(loop_key),
-                                                        exchange));
+  std::unique_ptr<ClientEngine> engine(
+      new ClientEngine(std::move(store), std::move(profile.value()), settings.value(),
+                       std::move(loop_key), exchange));
   engine->sessions_.Load();
   engine->outgoing_.Load();
   return engine;
 }
 
-ClientEngine::ClientEngine(std::unique_ptr<ClientStore> store, Profile profile,
-                           Settings settings, LoopKey loop_key, WireExchange& exchange)
+ClientEngine::ClientEngine(std::unique_ptr<ClientStore> store, Profile profile, Settings settings,
+                           LoopKey loop_key, WireExchange& exchange)
     : store_(std::move(store)),
       profile_(std::move(profile)),
       identity_{
@@ -100,8 +99,7 @@ void ClientEngine::OnTextStored(const PublicKey& from, const MessageId& id) {
   }
 }
 
-Status ClientEngine::QueueText(HistoryEntry entry, const ContactCode& to,
-                               const MessageBody& body) {
+Status ClientEngine::QueueText(HistoryEntry entry, const ContactCode& to, const MessageBody& body) {
   return outgoing_.AddText(std::move(entry), to, body, NowMs());
 }
 

@@ -33,10 +33,10 @@ using store_internal::DecodeHistory;
 using store_internal::DecodeOutbox;
 using store_internal::DecodeProfile;
 using store_internal::DecodeSettings;
-using store_internal::EncodeSettings;
 using store_internal::EncodeContact;
 using store_internal::EncodeProfile;
 using store_internal::EncodeSeq;
+using store_internal::EncodeSettings;
 using store_internal::HistoryKey;
 using store_internal::IsSessionFileName;
 using store_internal::kHistoryKeySize;
@@ -61,8 +61,8 @@ Status CheckPacket(const OutboxEntry& packet) {
                                                packet.sphinx_message.size(), kSphinxMessageSize));
   }
   if (!packet.body.empty() && packet.body.size() != kBodySize) {
-    return Status::InvalidArgument(fmt::format("cannot queue a body of {} bytes (must be {})",
-                                               packet.body.size(), kBodySize));
+    return Status::InvalidArgument(
+        fmt::format("cannot queue a body of {} bytes (must be {})", packet.body.size(), kBodySize));
   }
   if (packet.sphinx_message.empty() && packet.body.empty()) {
     return Status::InvalidArgument("cannot queue a message with neither a body nor a ciphertext");
@@ -164,9 +164,9 @@ Result<Settings> ClientStore::LoadSettings() try {
   }
   auto settings = DecodeSettings(plain->span());
   if (!settings) {
-    return Status::Corruption(fmt::format(
-        "the settings in {} are damaged; set them again (sotto receipts ...)",
-        impl_->db_path.string()));
+    return Status::Corruption(
+        fmt::format("the settings in {} are damaged; set them again (sotto receipts ...)",
+                    impl_->db_path.string()));
   }
   return *settings;
 } catch (const std::exception& e) {

@@ -43,8 +43,7 @@ void ConsensusKeeper::FetchOnce() {
     spdlog::warn("{}", what);
     ex_.SetError(what);
   }
-  ex_.SetConsensus(
-      std::make_shared<const directory::Consensus>(std::move(fetched.value())));
+  ex_.SetConsensus(std::make_shared<const directory::Consensus>(std::move(fetched.value())));
 }
 
 void ConsensusKeeper::Run() {

@@ -316,8 +316,8 @@ json ControlApi::Receipts(const json& request) {
   if (auto it = request.find("delay_s"); it != request.end() && !it->is_null()) {
     if (!it->is_number_unsigned() || it->get<std::uint64_t>() < 1 ||
         it->get<std::uint64_t>() > kMaxReceiptDelayS) {
-      return Fail("invalid", "the receipt delay must be 1 to " +
-                                 std::to_string(kMaxReceiptDelayS) + " seconds");
+      return Fail("invalid", "the receipt delay must be 1 to " + std::to_string(kMaxReceiptDelayS) +
+                                 " seconds");
     }
     s.receipt_delay_s = it->get<std::uint32_t>();
     changed = true;

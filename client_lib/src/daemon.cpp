@@ -19,11 +19,11 @@
 #include "client_engine.h"
 #include "consensus_keeper.h"
 #include "control_api.h"
-#include "wire_exchange.h"
-#include "wire_loop.h"
 #include "sotto/client_lib/ipc.h"
 #include "sotto/core/daemon.h"
 #include "sotto/core/keyfile.h"
+#include "wire_exchange.h"
+#include "wire_loop.h"
 
 namespace sotto::client {
 namespace {

@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "schedule.h"
-#include "wire_loop.h"
 #include "sotto/client_lib/client_store.h"
 #include "sotto/client_lib/daemon.h"
 #include "sotto/client_lib/ipc.h"
@@ -13,6 +12,7 @@
 #include "sotto/client_lib/x3dh.h"
 #include "sotto/core/keyfile.h"
 #include "sotto/core/mailbox.h"
+#include "wire_loop.h"
 
 namespace sotto::client {
 namespace {

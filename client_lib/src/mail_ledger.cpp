@@ -3,8 +3,7 @@
 
 namespace sotto::client {
 
-std::vector<std::size_t> MailLedger::OnMail(const std::vector<std::uint64_t>& ids,
-                                            TimePoint now) {
+std::vector<std::size_t> MailLedger::OnMail(const std::vector<std::uint64_t>& ids, TimePoint now) {
   std::vector<std::size_t> fresh;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const auto id = ids[i];

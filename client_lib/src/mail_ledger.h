@@ -55,7 +55,7 @@ class MailLedger {
   std::map<std::uint64_t, TimePoint> processing_;  // id → since when
   std::deque<std::uint64_t> to_ack_;               // stored, not yet acknowledged
   std::set<std::uint64_t> to_ack_set_;
-  std::deque<std::uint64_t> acked_;                // acknowledged recently, oldest first
+  std::deque<std::uint64_t> acked_;  // acknowledged recently, oldest first
   std::set<std::uint64_t> acked_set_;
 };
 

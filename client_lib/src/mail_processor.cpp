@@ -58,8 +58,8 @@ MailProcessor::Outcome MailProcessor::Process(ByteSpan payload, std::int64_t now
     if (auto s = store_.AddHistory(std::move(entry), std::nullopt); !s.ok()) {
       // Not stored: the message stays at the provider (not acknowledged), and the session goes
       // back to its saved state so that it opens the message again next time.
-      error_ = "could not store a received message (it stays at the provider): " +
-               s.status().message();
+      error_ =
+          "could not store a received message (it stays at the provider): " + s.status().message();
       sessions_.Reload(from);
       return Outcome::kRetry;
     }

@@ -33,8 +33,7 @@ class MailProcessor {
   using OnText = std::function<void(const PublicKey& from, const MessageId& id)>;
   enum class Outcome { kDone, kRetry };  // kRetry: not stored; do not acknowledge it
 
-  MailProcessor(ClientStore& store, SessionBook& sessions, const LoopKey& loop_key,
-                OnText on_text)
+  MailProcessor(ClientStore& store, SessionBook& sessions, const LoopKey& loop_key, OnText on_text)
       : store_(store), sessions_(sessions), loop_key_(loop_key), on_text_(std::move(on_text)) {}
 
   Outcome Process(ByteSpan payload, std::int64_t now_unix);

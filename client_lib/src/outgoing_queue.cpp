@@ -64,8 +64,8 @@ Status OutgoingQueue::AddText(HistoryEntry entry, const ContactCode& to, Message
     while (n < ids.size() && body.receipts.size() < kMaxReceiptsPerText) {
       body.receipts.push_back(ids[n++]);
     }
-    taken.push_back({seq, std::vector<MessageId>(ids.begin() + static_cast<std::ptrdiff_t>(n),
-                                                 ids.end())});
+    taken.push_back(
+        {seq, std::vector<MessageId>(ids.begin() + static_cast<std::ptrdiff_t>(n), ids.end())});
   }
   auto encoded = EncodeBody(body);
   if (!encoded.ok()) return encoded.status();
@@ -114,8 +114,8 @@ Status OutgoingQueue::AddText(HistoryEntry entry, const ContactCode& to, Message
   return Status::Ok();
 }
 
-Status OutgoingQueue::AddReceipt(const ContactCode& to, const MessageId& id,
-                                 ReceiptPolicy& policy, std::int64_t now_ms) {
+Status OutgoingQueue::AddReceipt(const ContactCode& to, const MessageId& id, ReceiptPolicy& policy,
+                                 std::int64_t now_ms) {
   for (auto& [seq, m] : index_) {
     if (m.kind != OutboxKind::kReceipt || m.held || m.sealed || !(m.peer == to.identity_key) ||
         m.receipt_ids >= ReceiptPolicy::kIdsPerReceipt ||
@@ -299,8 +299,8 @@ std::size_t OutgoingQueue::receipts_waiting() const {
 }
 
 std::size_t OutgoingQueue::held() const {
-  return static_cast<std::size_t>(std::count_if(
-      index_.begin(), index_.end(), [](const auto& p) { return p.second.held; }));
+  return static_cast<std::size_t>(
+      std::count_if(index_.begin(), index_.end(), [](const auto& p) { return p.second.held; }));
 }
 
 std::optional<std::string> OutgoingQueue::TakeError() {

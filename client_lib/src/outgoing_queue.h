@@ -10,9 +10,8 @@
 // packets ever carry the same end-to-end ciphertext, and the recipient drops the duplicate
 // message by its id. Receipts wait unsealed in the queue until their time (ReceiptPolicy) and
 // are sealed when they are first offered, unless a text to the same person takes their ids
-// first (then no receipt packet leaves at all). Entries written by older versions have no body: they
-// are sent as they are and never sealed again.
-// Not thread-safe: the engine thread owns it.
+// first (then no receipt packet leaves at all). Entries written by older versions have no body:
+// they are sent as they are and never sealed again. Not thread-safe: the engine thread owns it.
 #pragma once
 
 #include <cstdint>
@@ -44,8 +43,7 @@ class OutgoingQueue {
   // for the same person ride inside it (up to kMaxReceiptsPerText ids; their own entries
   // shrink or go, after the text is stored). The body is kept (sealed at rest) for sealing
   // again.
-  Status AddText(HistoryEntry entry, const ContactCode& to, MessageBody body,
-                 std::int64_t now_ms);
+  Status AddText(HistoryEntry entry, const ContactCode& to, MessageBody body, std::int64_t now_ms);
   // A receipt for message `id` to `to`, due per `policy`: joins a waiting receipt to the same
   // person if the policy allows and it has room, else starts a new one.
   Status AddReceipt(const ContactCode& to, const MessageId& id, ReceiptPolicy& policy,

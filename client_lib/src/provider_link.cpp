@@ -118,8 +118,8 @@ std::optional<wire::Message> AsyncProviderLink::Receive() {
         }
         continue;
       }
-      auto decoded = wire::Decode(
-          ByteSpan(static_cast<const std::uint8_t*>(msg.data()), msg.size()));
+      auto decoded =
+          wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(msg.data()), msg.size()));
       if (!decoded.ok()) {
         ++malformed_;
         continue;

@@ -14,8 +14,7 @@ std::chrono::milliseconds TrafficSchedule::AckDelayFor(std::uint32_t fetch_inter
 TrafficSchedule::TimePoint TrafficSchedule::Draw(TimePoint from, std::uint32_t per_minute) {
   if (per_minute == 0) return TimePoint::max();
   const double seconds = -std::log(UniformOpenClosed(rng_)) * 60.0 / per_minute;
-  return from +
-         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  return from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
 void TrafficSchedule::SetRates(const TrafficRates& rates, TimePoint now) {

@@ -34,8 +34,8 @@ class SendTracker {
   using TimePoint = Clock::time_point;
 
   struct Limits {
-    std::size_t max_pending = 64;     // ~64 × 2.5 KB
-    std::uint32_t max_attempts = 3;   // the first send and two resends
+    std::size_t max_pending = 64;    // ~64 × 2.5 KB
+    std::uint32_t max_attempts = 3;  // the first send and two resends
     std::chrono::milliseconds ack_timeout{2000};
   };
 
@@ -86,7 +86,7 @@ class SendTracker {
   };
   Outcome GiveUp(const Entry& e);
   Limits limits_;
-  std::deque<Entry> pending_;                              // in order of first sending
+  std::deque<Entry> pending_;                                     // in order of first sending
   std::deque<std::pair<std::uint64_t, std::uint64_t>> given_up_;  // (seq, outbox seq), real only
 };
 

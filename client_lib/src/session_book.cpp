@@ -21,9 +21,10 @@ void SessionBook::Load() {
     sodium_memzero(blob.value().data(), blob.value().size());
     if (!sessions.ok()) {
       if (sessions.status().code() == Status::Code::kNotFound) {  // an older format
-        spdlog::info("a session from an older Sotto version was set aside ({}); the next "
-                     "message starts a new one",
-                     sessions.status().message());
+        spdlog::info(
+            "a session from an older Sotto version was set aside ({}); the next "
+            "message starts a new one",
+            sessions.status().message());
       } else {
         spdlog::warn("a session file is damaged ({}); its conversation restarts",
                      sessions.status().message());

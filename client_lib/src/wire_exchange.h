@@ -45,7 +45,7 @@ struct PacketOutcome {
 // Counters of the wire thread, read by `sotto status`.
 struct WireCounters {
   std::atomic<std::uint64_t> sent_real{0}, sent_loop{0}, sent_drop{0};  // fresh packets
-  std::atomic<std::uint64_t> resent_real{0}, resent_cover{0};          // the same frame again
+  std::atomic<std::uint64_t> resent_real{0}, resent_cover{0};           // the same frame again
   std::atomic<std::uint64_t> acked{0}, late_acks{0};
   std::atomic<std::uint64_t> gave_up_real{0}, gave_up_cover{0};
   std::atomic<std::uint64_t> unsent{0};  // slots that carried nothing: no connection

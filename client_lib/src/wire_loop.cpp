@@ -71,8 +71,8 @@ void WireLoop::TakeConsensus(TimePoint now) {
   if (!latest || latest == consensus_) return;
   consensus_ = std::move(latest);
   const auto& p = consensus_->params;
-  schedule_.SetRates(TrafficRates{p.send_rate_per_min, p.cover_loop_per_min,
-                                  p.cover_drop_per_min, p.fetch_interval_ms},
+  schedule_.SetRates(TrafficRates{p.send_rate_per_min, p.cover_loop_per_min, p.cover_drop_per_min,
+                                  p.fetch_interval_ms},
                      now);
   const auto* provider = consensus_->FindNode(provider_);
   if (provider == nullptr) {
@@ -109,8 +109,8 @@ void WireLoop::DropLink(TimePoint now, const std::string& why) {
   schedule_.ForgetAcks();
   answered_ = false;
   unanswered_ = 0;
-  backoff_ = std::clamp(backoff_ * 2, std::chrono::milliseconds(1000),
-                        std::chrono::milliseconds(30000));
+  backoff_ =
+      std::clamp(backoff_ * 2, std::chrono::milliseconds(1000), std::chrono::milliseconds(30000));
   retry_at_ = now + backoff_;
   ex_.counters.connected.store(false);
   ex_.SetError(why);

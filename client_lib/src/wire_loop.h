@@ -80,12 +80,12 @@ class WireLoop {
   std::unique_ptr<AsyncProviderLink> link_;
   TimePoint retry_at_{};
   std::chrono::milliseconds backoff_{0};
-  bool answered_ = false;        // a reply came on this connection
-  std::size_t unanswered_ = 0;   // requests sent since the last reply
+  bool answered_ = false;       // a reply came on this connection
+  std::size_t unanswered_ = 0;  // requests sent since the last reply
   TimePoint first_unanswered_{};
-  TimePoint unsent_since_{};     // sends have failed since then (no connection); {} if not
-  std::string link_state_;       // the last state logged (say each change once)
-  bool draining_ = false;        // stopping: only the ACKs already scheduled leave
+  TimePoint unsent_since_{};  // sends have failed since then (no connection); {} if not
+  std::string link_state_;    // the last state logged (say each change once)
+  bool draining_ = false;     // stopping: only the ACKs already scheduled leave
 };
 
 }  // namespace sotto::client

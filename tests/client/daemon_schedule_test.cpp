@@ -103,7 +103,8 @@ TEST_CASE("schedule: nothing but the ACKs depends on what the fetches brought",
   });
   const auto idle_events = RunUntil(idle, t0, t0 + 600s, [](TimePoint) {});
   std::vector<Event> busy_slots, acks;
-  for (const auto& e : busy_events) (e.kind == ScheduleEvent::kAck ? acks : busy_slots).push_back(e);
+  for (const auto& e : busy_events)
+    (e.kind == ScheduleEvent::kAck ? acks : busy_slots).push_back(e);
   CHECK(busy_slots == idle_events);  // the same packets and fetches, at the same times
   // One ACK per MAIL, exactly AckDelay after it.
   REQUIRE(acks.size() + 1 >= mails.size());

@@ -43,9 +43,10 @@ std::vector<std::pair<std::chrono::milliseconds, std::string>> Life(PacketKind k
   return out;
 }
 
-TEST_CASE("send tracker: a packet without ack is resent twice, the same bytes, then given up; "
-          "real and cover alike",
-          "[client][send]") {
+TEST_CASE(
+    "send tracker: a packet without ack is resent twice, the same bytes, then given up; "
+    "real and cover alike",
+    "[client][send]") {
   const auto real = Life(PacketKind::kReal);
   const std::vector<std::pair<std::chrono::milliseconds, std::string>> want = {
       {2000ms, "resent"}, {4000ms, "resent"}, {6000ms, "given up"}};

@@ -1057,7 +1057,6 @@ TEST_CASE("store: no name, text or key appears in clear in any file of the home"
   }
 }
 
-
 TEST_CASE("store: settings; outbox entries keep body, kind, time and seal count", "[store]") {
   TempHome t;
   NewKey(t.home());

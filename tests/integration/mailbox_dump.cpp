@@ -45,7 +45,6 @@ int main(int argc, char** argv) {
     distinct.insert(hex);
     lines += hex + "\n";
   }
-  std::cout << "items " << items.value().size() << " distinct " << distinct.size() << "\n"
-            << lines;
+  std::cout << "items " << items.value().size() << " distinct " << distinct.size() << "\n" << lines;
   return 0;
 }

@@ -89,7 +89,7 @@ struct OutboxEntry {
   // with attempts > 0 may have left, so it is sealed again before it is handed out again.
   std::uint32_t attempts = 0;
   OutboxKind kind = OutboxKind::kText;
-  Bytes body;                   // EncodeBody output (kBodySize bytes); empty in old records
+  Bytes body;                      // EncodeBody output (kBodySize bytes); empty in old records
   std::int64_t not_before_ms = 0;  // Unix ms; not handed out before (delayed receipts, back-off)
   std::uint32_t seals = 0;         // how many times it was sealed again
 };
@@ -109,7 +109,7 @@ class ClientStore {
   ~ClientStore();
 
   Status SaveProfile(const Profile& profile);
-  Result<Profile> LoadProfile();  // NotFound before `sotto init`
+  Result<Profile> LoadProfile();                  // NotFound before `sotto init`
   Status SaveSettings(const Settings& settings);  // InvalidArgument for a delay of 0
   Result<Settings> LoadSettings();                // the defaults if none were saved
 
@@ -146,8 +146,8 @@ class ClientStore {
   Result<OutboxEntry> GetOutgoing(std::uint64_t seq);  // NotFound if there is none
   // Rewrites an entry that is in the queue (same seq): NotFound if it is not.
   Status UpdateOutgoing(const OutboxEntry& entry);
-  Status RemoveOutgoing(std::uint64_t seq);   // once the provider took it
-  Status CountAttempt(std::uint64_t seq);     // attempts + 1
+  Status RemoveOutgoing(std::uint64_t seq);  // once the provider took it
+  Status CountAttempt(std::uint64_t seq);    // attempts + 1
   // Moves a message that cannot be sent now behind the others (attempts + 1), atomically, so one
   // unroutable message does not hold up the queue.
   Status RequeueAtTail(std::uint64_t seq);
