@@ -34,7 +34,7 @@ class WireLoop {
   using TimePoint = Clock::time_point;
 
   static constexpr std::uint16_t kFetchItems = 8;  // every FETCH, every MAIL, every ACK
-  static constexpr auto kSilence = std::chrono::seconds(5);
+  static constexpr auto kSilence = std::chrono::seconds(10);
   static constexpr auto kConnectTimeout = std::chrono::seconds(3);
 
   struct Identity {

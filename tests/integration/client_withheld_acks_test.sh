@@ -14,8 +14,11 @@ source "$(dirname "$0")/client_common.sh"
 DUMP="$BIN/tests/sotto-test-mailbox-dump"
 [ -x "$DUMP" ] || die "$DUMP is not built (cmake --build $BIN --target sotto-test-mailbox-dump)"
 
-N=20; STOP_S=12
-start_net --set send-rate-per-min=240 --set fetch-interval-ms=500
+# Cover and payload streams at 4/s each, so that both kinds are in flight when the provider
+# stops; the freeze outlasts a packet's 3 sends (6 s) and the client's 10 s silence limit.
+N=20; STOP_S=14
+start_net --set send-rate-per-min=240 --set cover-loop-per-min=120 --set cover-drop-per-min=120 \
+          --set fetch-interval-ms=500
 new_user alice provider-1 --no-passphrase
 new_user bob provider-2 --no-passphrase
 introduce alice bob
@@ -62,6 +65,14 @@ echo "bob's mailbox at provider-2: $items items, $distinct distinct"
 [ "$items" -ge "$N" ] || die "only $items items reached bob's mailbox ($N messages sent)"
 [ "$items" -eq "$distinct" ] || die "$((items - distinct)) mailbox items are byte-identical copies"
 ok "no two items in bob's mailbox carry the same bytes ($items items for $N messages)"
+# Positive control: the same check on a copy of the store with one item stored twice (what the
+# client before issue 9 did when it sent a message again) must see the copy.
+cp -a "$NET/provider-2/data/store" "$T/store-copy"
+"$DUMP" "$T/store-copy" "$MB_BOB" --add-copy-of-first > "$T/mailbox-control.txt" || die "control dump"
+read -r _ c_items _ c_distinct < <(head -1 "$T/mailbox-control.txt")
+[ "$c_items" -eq $((items + 1)) ] && [ "$c_distinct" -eq "$distinct" ] \
+  || die "the check did not see an item stored twice ($c_items items, $c_distinct distinct)"
+ok "positive control: an item stored twice is seen ($c_items items, $c_distinct distinct)"
 
 "$BIN/mixnode/sotto-mixnode" run --config "$NET/provider-2/node.ini" >>"$NET/provider-2/log" 2>&1 &
 echo $! > "$NET/provider-2/pid"

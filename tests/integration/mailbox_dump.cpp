@@ -2,10 +2,11 @@
 // integration tests (client_withheld_acks_test.sh): the number of items and whether any two
 // carry the same bytes (issue 9, leak 3: no two items that reach a mailbox may be identical).
 //
-//   sotto-test-mailbox-dump STORE_DIR MAILBOX_HEX
+//   sotto-test-mailbox-dump STORE_DIR MAILBOX_HEX [--add-copy-of-first]
 // prints "items N distinct D" and one BLAKE2b-256 hash of each payload per line. The provider
-// must be stopped (RocksDB allows one process). Exit 0 if it could read the store, 1 otherwise,
-// 2 for bad arguments.
+// must be stopped (RocksDB allows one process). --add-copy-of-first first stores a second copy
+// of the mailbox's first item — the leak put back, for the test's positive control; use it on a
+// copy of the store. Exit 0 if it could read the store, 1 otherwise, 2 for bad arguments.
 #include <sodium.h>
 
 #include <iostream>
@@ -16,8 +17,9 @@
 #include "sotto/mixnode/store.h"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: sotto-test-mailbox-dump STORE_DIR MAILBOX_HEX\n";
+  const bool add_copy = argc == 4 && std::string(argv[3]) == "--add-copy-of-first";
+  if (argc != 3 && !add_copy) {
+    std::cerr << "usage: sotto-test-mailbox-dump STORE_DIR MAILBOX_HEX [--add-copy-of-first]\n";
     return 2;
   }
   if (sodium_init() < 0) return 1;
@@ -30,6 +32,14 @@ int main(int argc, char** argv) {
   if (!store.ok()) {
     std::cerr << "cannot open " << argv[1] << ": " << store.status().message() << "\n";
     return 1;
+  }
+  if (add_copy) {
+    auto first = store.value()->FetchMail(mailbox.value(), 1);
+    if (!first.ok() || first.value().empty()) {
+      std::cerr << "no item to copy\n";
+      return 1;
+    }
+    if (!store.value()->StoreMail(mailbox.value(), first.value()[0]).ok()) return 1;
   }
   auto items = store.value()->FetchMail(mailbox.value(), 1u << 20);
   if (!items.ok()) {
