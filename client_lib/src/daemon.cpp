@@ -100,9 +100,10 @@ int RunDaemon(const std::filesystem::path& home, StateKey key, int ready_fd) {
   ConsensusKeeper directory(context, client.Authority(), client.profile().provider, exchange);
   std::thread wire_thread([&] { wire.Run(); });
   // The engine and directory threads yield the CPU to the wire thread (a lower priority, nice
-  // +5; Linux sets it per thread), so that work after a fetch does not even delay a packet by
-  // competing for a core. The directory thread, started after this, inherits it.
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5) != 0) {
+  // +10, a tenth of its CPU weight; Linux sets it per thread), so that work after a fetch does
+  // not even delay a packet by competing for a core. The directory thread, started after this,
+  // inherits it.
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) != 0) {
     spdlog::debug("could not lower the engine thread's priority");
   }
   std::thread directory_thread([&] { directory.Run(); });

@@ -95,6 +95,7 @@ if [ -n "$RECORD" ]; then
   cp "$T/live.json" "$RECORD" && ok "fixture written to $RECORD"
   exit 0
 fi
+[ -n "${LINK_TIMING_KEEP:-}" ] && cp "$T/live.json" "$LINK_TIMING_KEEP"  # for a closer look
 "$PY" "$LT" ks "$T/live.json" --a busy --b idle --alpha $ALPHA --power $POWER --control "$FIXTURE"
 rc=$?
 [ $rc -eq 3 ] && die "the capture holds too few values for the power claimed (see above)"
