@@ -96,6 +96,24 @@ if [ -n "$RECORD" ]; then
   exit 0
 fi
 [ -n "${LINK_TIMING_KEEP:-}" ] && cp "$T/live.json" "$LINK_TIMING_KEEP"  # for a closer look
+
+# Leak 7: every fetch on provider-1's client port — the daemons' and the `sotto init`
+# registrations of busy and idle, both inside the capture — got an 8-item MAIL and an ACK.
+"$PY" "$LT" fetches "$T/link.pcap" --provider-port "$P1" || die "a fetch of another size, or without ACK"
+ok "every fetch, the registrations included, asked for 8 items and was acknowledged"
+# Positive control: a fetch of another size (sotto-probe asks for 16 items) is seen.
+"$PY" "$ROOT/tests/integration/wire_capture.py" record --out "$T/probe.pcap" --ports "$P1" \
+    --seconds 60 > "$T/capture2.log" 2>&1 &
+CAP_PID=$!
+for _ in $(seq 1 50); do [ -e "$T/probe.pcap.ready" ] && break; sleep 0.1; done
+"$BIN/cli/sotto-probe" roundtrip --config "$NET/client.ini" --from-provider provider-2 \
+    --to-provider provider-1 --count 1 --timeout-s 30 > "$T/probe.log" 2>&1 || die "sotto-probe: $(tail -3 "$T/probe.log")"
+kill -TERM "$CAP_PID"; wait "$CAP_PID"; CAP_PID=""
+if "$PY" "$LT" fetches "$T/probe.pcap" --provider-port "$P1" > "$T/probe-check.txt"; then
+  cat "$T/probe-check.txt"; die "the check did not see a 16-item fetch"
+fi
+grep FAIL "$T/probe-check.txt" | head -2
+ok "positive control: a fetch of 16 items is seen"
 "$PY" "$LT" ks "$T/live.json" --a busy --b idle --alpha $ALPHA --power $POWER --control "$FIXTURE"
 rc=$?
 [ $rc -eq 3 ] && die "the capture holds too few values for the power claimed (see above)"

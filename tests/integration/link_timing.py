@@ -21,6 +21,9 @@ capture (wire_capture.py record) and tests it:
       control. Exit 0 if A and B are indistinguishable on the live data (p >= alpha for both)
       and the control rejected; 1 otherwise; 3 if the live data holds fewer than n values.
   link_timing.py power FIXTURE [--alpha 0.01] [--power 0.9]   prints the sample sizes needed.
+  link_timing.py fetches CAP.pcap --provider-port P
+      Every connection that fetched mail (the daemons' and `sotto init`'s registration) got only
+      MAIL replies of 8 items (16 651 bytes) and sent an ACK after each (leak 7 of issue 9).
   link_timing.py selftest    checks the KS p-values, the power search and the frame timing code.
 
 Frame sizes: a CURVE MESSAGE command is 33 bytes longer than the Sotto wire message it carries
@@ -364,6 +367,49 @@ def cmd_ks(a):
     return 0 if ok else 1
 
 
+def fetch_exchanges(packets, provider_port):
+    """Per client connection to the provider that fetched: (port, FETCHes, MAIL sizes, ACKs)."""
+    streams = {}
+    for ts, pkt in packets:
+        seg = wc.parse_ipv4_tcp(pkt)
+        if not seg:
+            continue
+        src, sport, dst, dport, seq, flags, payload = seg
+        if dport == provider_port:
+            streams.setdefault((sport, "up"), []).append((ts, seq, flags, payload))
+        elif sport == provider_port:
+            streams.setdefault((dport, "down"), []).append((ts, seq, flags, payload))
+    out = []
+    for (port, d), segs in sorted(streams.items()):
+        if d != "up":
+            continue
+        up = [kind_of(size) for _, _, size in timed_frames(segs)]
+        if "FETCH" not in up:
+            continue
+        down = [size - CURVE_OVERHEAD for _, _, size in timed_frames(streams.get((port, "down"), []))]
+        mails = [n for n in down if n > 2481 + 9]  # larger than anything but a MAIL reply
+        out.append((port, up.count("FETCH"), mails, up.count("ACK")))
+    return out
+
+
+def cmd_fetches(a):
+    """Every fetch on the link looks the same: MAIL replies of 8 items (16 651 bytes), each
+    followed by an ACK (the last one may fall after the capture)."""
+    with open(a.pcap, "rb") as f:
+        packets = read_pcap_ts(f.read())
+    rows = fetch_exchanges(packets, a.provider_port)
+    ok = bool(rows)
+    for port, fetches, mails, acks in rows:
+        sizes = sorted(set(mails))
+        good = sizes == [16651] and acks >= len(mails) - 1
+        ok = ok and good
+        print(f"{'ok' if good else 'FAIL'}: connection from port {port}: {fetches} FETCH, "
+              f"{len(mails)} MAIL of sizes {sizes}, {acks} ACK")
+    if not rows:
+        print("FAIL: no connection with a FETCH in the capture; the check proves nothing")
+    return 0 if ok else 1
+
+
 def selftest():
     failures = []
     rng = random.Random(3)
@@ -424,9 +470,12 @@ def main():
     p.add_argument("--b", default="idle")
     p.add_argument("--alpha", type=float, default=0.01)
     p.add_argument("--power", type=float, default=0.9)
+    f = sub.add_parser("fetches")
+    f.add_argument("pcap")
+    f.add_argument("--provider-port", type=int, required=True)
     sub.add_parser("selftest")
     a = ap.parse_args()
-    return {"extract": cmd_extract, "ks": cmd_ks, "power": cmd_power}.get(
+    return {"extract": cmd_extract, "ks": cmd_ks, "power": cmd_power, "fetches": cmd_fetches}.get(
         a.cmd, lambda _: selftest())(a)
 
 
