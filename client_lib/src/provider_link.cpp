@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "sotto/core/random.h"
+
 namespace sotto::client {
 namespace {
 
@@ -42,7 +44,7 @@ Result<wire::Message> ProviderLink::Request(const Bytes& request,
 }
 
 Status ProviderLink::SendPacket(const Bytes& packet, std::chrono::milliseconds timeout) {
-  const std::uint64_t seq = next_seq_++;
+  const std::uint64_t seq = UniformU64(SystemRng());  // random: says nothing about order
   auto reply = Request(wire::Encode(wire::PacketMsg{seq, packet}), timeout);
   if (!reply.ok()) return reply.status();
   if (const auto* ack = std::get_if<wire::PacketAckMsg>(&reply.value()); ack && ack->seq == seq) {

@@ -185,8 +185,14 @@ void WireLoop::Receive(TimePoint now) {
   }
 }
 
+bool WireLoop::ConsensusValid() const {
+  return consensus_ && consensus_->valid_until > NowUnix();
+}
+
 void WireLoop::Slot(PacketKind kind, TimePoint now) {
-  if (!link_ || !consensus_) {
+  // Without a valid consensus nothing is built or resent: its keys may be gone at the nodes
+  // (a packet they cannot open would be acknowledged and dropped).
+  if (!link_ || !ConsensusValid()) {
     ex_.counters.unsent.fetch_add(1);
     return;
   }
@@ -262,7 +268,8 @@ void WireLoop::Step(TimePoint now) {
     stored ? ledger_.Stored(id) : ledger_.Retry(id);
   }
   ledger_.Expire(now);
-  const std::uint64_t epoch = consensus_ ? consensus_->epoch : 0;
+  // Once the consensus is no longer valid, every packet is of a past epoch.
+  const std::uint64_t epoch = ConsensusValid() ? consensus_->epoch : ~std::uint64_t{0};
   GiveUp(tracker_.Expire(now, epoch));
   if (link_) {
     if (unsent_since_ != TimePoint{} && now - unsent_since_ > kConnectTimeout) {

@@ -65,6 +65,7 @@ class WireLoop {
   void Fetch(TimePoint now);
   void Ack(TimePoint now);
   void Wait(TimePoint now);
+  bool ConsensusValid() const;
 
   zmq::context_t& context_;
   transport::CurveKeyPair link_keys_;

@@ -39,7 +39,6 @@ class ProviderLink {
   const transport::CurveKeyPair& keys_;
   directory::NodeDescriptor provider_;
   std::optional<zmq::socket_t> socket_;
-  std::uint64_t next_seq_ = 1;
 };
 
 class AsyncProviderLink {
