@@ -62,7 +62,7 @@ run_tests() {  # DIR [ctest options]
 
 # Under the sanitizers, every test that runs our C++ runs again — except those that only measure
 # timing statistics or run Python (they gain nothing from ASan and cost minutes).
-SANITIZER_SKIP='^(client_cover|testnet_script_start_probe_stop|sphinx_vectors_independent_python|e2ee_vectors_independent_python)$'
+SANITIZER_SKIP='^(client_cover|client_link_timing|testnet_script_start_probe_stop|sphinx_vectors_independent_python|e2ee_vectors_independent_python)$'
 
 
 cmd="${1:-}"
