@@ -22,20 +22,35 @@ def best_guess(dist, rng):
     return ties[0] if len(ties) == 1 else rng.choice(ties)
 
 
-def sender_scores(pairs, candidates, seed=1):
+def sender_scores(pairs, candidates, seed=1, clusters=None):
     """pairs: [(true sender index, distribution list)]; candidates: the number of possible
-    senders an uninformed adversary guesses among."""
+    senders an uninformed adversary guesses among. `clusters` (one label per pair, e.g. the
+    recipient) marks guesses that are not independent — an attack that guesses per user is
+    right or wrong for all of that user's messages at once — and the success interval is then
+    a percentile bootstrap over clusters instead of Wilson's."""
     rng = random.Random(seed)
     n = len(pairs)
-    hits = sum(best_guess(d, rng) == s for s, d in pairs)
+    hit = [best_guess(d, rng) == s for s, d in pairs]
+    hits = sum(hit)
     ents = [stats.entropy_bits(d) for _, d in pairs]
     ptrue = [d[s] for s, d in pairs]
-    lo, hi = stats.wilson(hits, n)
+    if clusters is None:
+        lo, hi = stats.wilson(hits, n)
+        method = "Wilson 95%"
+    else:
+        groups = {}
+        for c, h in zip(clusters, hit):
+            groups.setdefault(c, []).append(h)
+        gl = list(groups.values())
+        lo, hi = stats.bootstrap_ci(gl, stat=lambda gs: sum(map(sum, gs)) / max(1, sum(map(
+            len, gs)))) if gl else (0.0, 1.0)
+        method = f"percentile bootstrap 95% over {len(gl)} clusters (guesses within one are " \
+            "not independent)"
     elo, ehi = stats.bootstrap_ci(ents) if n else (float("nan"), float("nan"))
     return {
         "n": n, "successes": hits,
         "success": hits / n if n else float("nan"), "success_ci": [lo, hi],
-        "success_ci_method": "Wilson 95%",
+        "success_ci_method": method,
         "entropy_mean": stats.mean(ents), "entropy_ci": [elo, ehi],
         "entropy_ci_method": "percentile bootstrap 95% over messages (2000 resamples)",
         "p_true_mean": stats.mean(ptrue),

@@ -21,7 +21,8 @@ milliseconds later. Three steps, each using only the capture:
 3. **sender inference**: for each of R's fetches, the sender distribution gives weight
    1 + excess(R, V) to every V with an event within W after it (the receipt reaching V), and a
    tenth of that to the others; R itself is excluded. Scored on every fetch that brought a
-   text, against the text's true sender; chance 1/(N − 1).
+   text, against the text's true sender; chance 1/(N − 1). The interval is a bootstrap over
+   recipients: the guesses for one recipient share its partner estimate.
 """
 import bisect
 import math
@@ -165,7 +166,7 @@ class Leak6(Attack):
                                  "t": g["t"], "kinds": kinds})
                 for it in f["items"]:
                     if it["kind"] == "text" and it.get("first_fetch"):
-                        texts.append((it["origin"], obs["beliefs"][str(g["mail_event"])]))
+                        texts.append((it["origin"], obs["beliefs"][str(g["mail_event"])], c))
         pos = [x["gap_us"] for x in labelled if x["real"]]
         neg = [x["gap_us"] for x in labelled if not x["real"]]
         a, (alo, ahi) = stats.auc(pos, neg)
@@ -202,7 +203,9 @@ class Leak6(Attack):
                      "n": top, "successes": hits, "success": hits / top if top else float("nan"),
                      "success_ci": [lo, hi], "success_ci_method": "Wilson 95%",
                      "chance": 1 / (n - 1), "window_us": obs["window_us"]})
-        s = scoring.sender_scores(texts, n - 1)
+        # Guesses lean on one partner estimate per recipient: clustered by recipient.
+        s = scoring.sender_scores([t[:2] for t in texts], n - 1,
+                                  clusters=[t[2] for t in texts])
         s.update({"adversary": "global passive observer (leak 6)",
                   "measure": "sender of each delivered text (gap events + receipt timing)",
                   "chance_note": f"1/{n - 1}: anyone but the recipient"})

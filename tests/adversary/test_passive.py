@@ -1,0 +1,108 @@
+"""The passive observer's round inference and probability propagation, on synthetic link
+events whose correct beliefs are worked out by hand."""
+import unittest
+
+import _path  # noqa: F401
+from harness import stats
+from harness.attacks import ObserverView
+from harness.attacks.passive import infer_rounds, propagate
+
+
+def ev(t, src, dst, kind="PACKET"):
+    return {"t": t, "t0": t, "src": src, "dst": dst, "size": 2481, "kind": kind, "conn": 0}
+
+
+def view(events, clients=("c0", "c1", "c2", "c3"), cascade=("mix-1",)):
+    roles = {c: "client" for c in clients}
+    roles.update({"provider-1": "provider", "provider-2": "provider"})
+    roles.update({m: "mix" for m in cascade})
+    events = sorted(events, key=lambda e: e["t"])
+    return ObserverView(events, {}, roles, list(clients), list(cascade), {}), events
+
+
+class InferRoundsTest(unittest.TestCase):
+    def test_threshold_rounds_take_the_earliest_inputs(self):
+        ins = [(t, f"i{t}") for t in (10, 20, 30, 40, 50, 60)]
+        outs = [(100 + k, f"a{k}") for k in range(4)] + [(9000 + k, f"b{k}") for k in range(4)]
+        rounds, anomalies = infer_rounds(ins, outs)
+        self.assertEqual(anomalies, 0)
+        self.assertEqual([r[0] for r in rounds], [["i10", "i20", "i30", "i40"], ["i50", "i60"]])
+        self.assertEqual([len(r[1]) for r in rounds], [4, 4])  # the second padded with dummies
+
+    def test_inputs_after_a_burst_start_wait_for_the_next(self):
+        ins = [(10, "x"), (105, "late")]
+        outs = [(100, "o1"), (101, "o2"), (5000, "o3")]
+        rounds, _ = infer_rounds(ins, outs)
+        self.assertEqual([r[0] for r in rounds], [["x"], ["late"]])
+
+    def test_burst_gap_splits_rounds(self):
+        outs = [(0, "a"), (2999, "b"), (6000, "c")]   # gaps 2999 (same burst), 3001 (new)
+        rounds, anomalies = infer_rounds([(-1, "i"), (4000, "j")], outs)
+        self.assertEqual([r[1] for r in rounds], [["a", "b"], ["c"]])
+        self.assertEqual(anomalies, 0)
+
+    def test_inputless_burst_is_an_anomaly(self):
+        rounds, anomalies = infer_rounds([(0, "i")], [(10, "a"), (50000, "resend")])
+        self.assertEqual(anomalies, 1)
+        self.assertEqual(rounds[1][0], [])
+
+
+class PropagateTest(unittest.TestCase):
+    def test_two_providers_one_mix(self):
+        e = [ev(100, "c0", "provider-1"), ev(110, "c2", "provider-1"),
+             ev(500, "provider-1", "mix-1"), ev(500, "provider-1", "mix-1")]
+        e += [ev(200 + 10 * k, c, "provider-2") for k, c in enumerate(["c1", "c3", "c1", "c3"])]
+        e += [ev(600, "provider-2", "mix-1") for _ in range(4)]
+        e += [ev(10000, "mix-1", "provider-1") for _ in range(3)]
+        e += [ev(10000, "mix-1", "provider-2") for _ in range(3)]
+        v, events = view(e)
+        belief, diag, shares = propagate(v)
+        finals = [belief[i] for i, x in enumerate(events) if x["src"] == "mix-1"]
+        self.assertEqual(len(finals), 6)
+        want = (1 / 6, 1 / 3, 1 / 6, 1 / 3)
+        for d in finals:
+            for a, b in zip(d, want):
+                self.assertAlmostEqual(a, b)
+        self.assertAlmostEqual(stats.entropy_bits(finals[0]),
+                               -2 * (1 / 6) * __import__("math").log2(1 / 6)
+                               - 2 * (1 / 3) * __import__("math").log2(1 / 3))
+        self.assertEqual(shares, [1, 2, 1, 2])
+        self.assertEqual(diag["mix-1"]["round_shapes"], {"6->6": 1})
+        self.assertEqual(diag["provider-2"]["round_shapes"], {"4->4": 1})
+
+    def test_padding_carries_the_single_input(self):
+        e = [ev(100, "c1", "provider-2"), ev(200, "provider-2", "mix-1")]
+        e += [ev(9000, "mix-1", "provider-1") for _ in range(4)]
+        v, events = view(e)
+        belief, _, _ = propagate(v)
+        finals = [belief[i] for i, x in enumerate(events) if x["src"] == "mix-1"]
+        self.assertEqual(finals, [(0.0, 1.0, 0.0, 0.0)] * 4)
+
+    def test_deliveries_into_a_provider_are_not_its_inputs(self):
+        # mix-1 -> provider-1 frames end there: they must not join provider-1's next round.
+        e = [ev(1000, "c0", "provider-1"), ev(10000, "provider-1", "mix-1"),
+             ev(20000, "mix-1", "provider-1"),
+             ev(30000, "c2", "provider-1"), ev(40000, "provider-1", "mix-1"),
+             ev(50000, "mix-1", "provider-2")]
+        v, events = view(e)
+        belief, diag, _ = propagate(v)
+        self.assertEqual(diag["provider-1"]["inputs"], 2)
+        last = [belief[i] for i, x in enumerate(events) if x["t"] == 50000][0]
+        self.assertEqual(last, (0.0, 0.0, 1.0, 0.0))
+
+    def test_three_mixes(self):
+        e = [ev(10, "c0", "provider-1"), ev(20, "c1", "provider-2"),
+             ev(100, "provider-1", "mix-1"), ev(110, "provider-2", "mix-1")]
+        # mix-1 releases both together; mix-2 and mix-3 pass them on
+        e += [ev(5000, "mix-1", "mix-2"), ev(5000, "mix-1", "mix-2"),
+              ev(10000, "mix-2", "mix-3"), ev(10000, "mix-2", "mix-3"),
+              ev(15000, "mix-3", "provider-1"), ev(15000, "mix-3", "provider-2")]
+        v, events = view(e, cascade=("mix-1", "mix-2", "mix-3"))
+        belief, diag, _ = propagate(v)
+        finals = [belief[i] for i, x in enumerate(events) if x["src"] == "mix-3"]
+        self.assertEqual(finals, [(0.5, 0.5, 0.0, 0.0)] * 2)
+        self.assertEqual(diag["mix-2"]["round_shapes"], {"2->2": 1})
+
+
+if __name__ == "__main__":
+    unittest.main()
