@@ -28,7 +28,7 @@ struct CommonArgs {
   std::vector<std::string> positional;  // after the command name
   std::vector<std::string> sets, varies;
   std::optional<std::uint64_t> seed;
-  std::optional<std::uint64_t> repetitions, jobs;
+  std::optional<std::uint64_t> repetitions, jobs, repetition;
   std::string out, summary, messages;
   bool progress = false, help = false;
 };
@@ -37,6 +37,7 @@ struct CommonArgs {
 struct CommonOptions {
   bool vary = false, repetitions = false, jobs = false, summary = false, messages = false;
   bool seed = true, set = true, out = true, progress = false;
+  bool repetition = false;  // --repetition R: which one run (workload)
   std::uint64_t max_repetitions = 10'000'000;  // --repetitions in [1, this]
 };
 
@@ -89,5 +90,6 @@ bool ShowProgress(bool flag);
 int RunCommand(int argc, char** argv);     // sotto-sim run
 int SweepCommand(int argc, char** argv);   // sotto-sim sweep
 int AttackCommand(int argc, char** argv);  // sotto-sim attack
+int WorkloadCommand(int argc, char** argv);  // sotto-sim workload
 
 }  // namespace sotto::sim::cli

@@ -47,7 +47,7 @@ Result<std::uint64_t> ParseWhole(std::string_view option, std::string_view text,
 
 Status ParseCommon(int argc, char** argv, int first, std::string_view command,
                    const CommonOptions& which, CommonArgs& args, std::string& help) {
-  std::string seed, repetitions, jobs;
+  std::string seed, repetitions, jobs, repetition;
   po::options_description opts("Options");
   opts.add_options()("help,h", po::bool_switch(&args.help), "show this help and exit");
   if (which.seed) {
@@ -65,6 +65,10 @@ Status ParseCommon(int argc, char** argv, int first, std::string_view command,
   if (which.repetitions) {
     opts.add_options()("repetitions", po::value(&repetitions)->value_name("R"),
                        "independent runs per point");
+  }
+  if (which.repetition) {
+    opts.add_options()("repetition", po::value(&repetition)->value_name("R"),
+                       "which repetition of the scenario (default 0: the first `run` runs)");
   }
   if (which.jobs) {
     opts.add_options()("jobs,j", po::value(&jobs)->value_name("J"),
@@ -112,6 +116,11 @@ Status ParseCommon(int argc, char** argv, int first, std::string_view command,
     auto r = ParseWhole("--repetitions", repetitions, 1, which.max_repetitions);
     if (!r.ok()) return r.status();
     args.repetitions = *r;
+  }
+  if (!repetition.empty()) {
+    auto r = ParseWhole("--repetition", repetition, 0, 99'999);
+    if (!r.ok()) return r.status();
+    args.repetition = *r;
   }
   if (!jobs.empty()) {
     auto j = ParseWhole("--jobs", jobs, 1, 1024);

@@ -3,11 +3,12 @@
 #include "continuous_mixture.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace sotto::sim {
 
 ContinuousMixture::ContinuousMixture(std::uint32_t clients, double epsilon)
-    : clients_(clients), epsilon_(epsilon) {}
+    : clients_(clients), epsilon_(epsilon), budget_(PruningTailBudget(clients)) {}
 
 void ContinuousMixture::Reset() {
   for (const std::uint32_t s : touched_) w_[s] = 0;
@@ -52,9 +53,33 @@ void ContinuousMixture::Arrive(const DistTable& table, DistTable::Handle h) {
 SenderDistribution ContinuousMixture::Snapshot() {
   SenderDistribution out;
   if (!(sum_ > 0)) return out;
+  // Pruning threshold on the unnormalised weights, and how much tail weight may be added.
+  const double threshold = epsilon_ * sum_;
+  const double room = budget_ * sum_ - tail_w_;
+  double below = 0;
+  for (const std::uint32_t s : touched_) {
+    if (w_[s] < threshold) below += w_[s];
+  }
+  std::pair<double, std::uint32_t> cut{threshold, 0};  // prune (w, sender) < cut
+  if (below > 0 && below > room) {
+    cut = {0, 0};
+    if (room >= budget_ * sum_ / 2) {  // else wait until arrivals have made room
+      candidates_.clear();
+      for (const std::uint32_t s : touched_) {
+        if (w_[s] < threshold) candidates_.emplace_back(w_[s], s);
+      }
+      std::sort(candidates_.begin(), candidates_.end());
+      double left = room;
+      for (const auto& c : candidates_) {
+        if (c.first > left) break;
+        left -= c.first;
+        cut = {c.first, c.second + 1};
+      }
+    }
+  }
   std::size_t kept = 0;
   for (const std::uint32_t s : touched_) {
-    if (w_[s] / sum_ < epsilon_) {
+    if (w_[s] < threshold && std::make_pair(w_[s], s) < cut) {
       tail_w_ += w_[s];
       ++tail_senders_;
       w_[s] = 0;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "dist_table.h"
@@ -25,7 +26,10 @@ class ContinuousMixture {
   void Depart() {
     if (count_ > 0) --count_;
   }
-  // D, normalised, entries below epsilon pruned into the tail (and forgotten here too).
+  // D, normalised, entries below epsilon pruned into the tail (and forgotten here too), smallest
+  // first while the tail stays within PruningTailBudget(clients) (distribution.h). When they do
+  // not all fit, pruning waits until arrivals have freed half the budget, so that the sort this
+  // takes is not repeated at every departure.
   SenderDistribution Snapshot();
 
  private:
@@ -34,6 +38,8 @@ class ContinuousMixture {
 
   std::uint32_t clients_;
   double epsilon_;
+  double budget_;
+  std::vector<std::pair<double, std::uint32_t>> candidates_;  // scratch: (weight, sender)
   std::vector<double> w_;  // by sender (allocated at the first arrival)
   std::vector<std::uint32_t> touched_;
   double sum_ = 0, tail_w_ = 0;

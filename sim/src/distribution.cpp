@@ -5,6 +5,25 @@
 #include <cmath>
 
 namespace sotto::sim {
+namespace {
+
+double H2(double t) { return t <= 0 || t >= 1 ? 0.0 : -t * std::log2(t) - (1 - t) * std::log2(1 - t); }
+
+}  // namespace
+
+double PruningBiasBound(double tail_mass, std::uint32_t senders) {
+  return H2(tail_mass) + tail_mass * std::log2(static_cast<double>(std::max<std::uint32_t>(senders, 1)));
+}
+
+double PruningTailBudget(std::uint32_t senders) {
+  // The bound rises monotonically in τ on (0, 1/2): bisect, keeping the low end feasible.
+  double lo = 0, hi = 0.5;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = (lo + hi) / 2;
+    (PruningBiasBound(mid, senders) <= kPruningBiasBits ? lo : hi) = mid;
+  }
+  return lo;
+}
 
 double SenderDistribution::EntropyBits() const {
   double h = 0;
@@ -17,7 +36,10 @@ double SenderDistribution::EntropyBits() const {
 }
 
 MixtureBuilder::MixtureBuilder(std::uint32_t senders, double epsilon)
-    : senders_(senders), epsilon_(epsilon), mass_(senders, 0.0) {}
+    : MixtureBuilder(senders, epsilon, PruningTailBudget(senders)) {}
+
+MixtureBuilder::MixtureBuilder(std::uint32_t senders, double epsilon, double tail_budget)
+    : senders_(senders), epsilon_(epsilon), budget_(tail_budget), mass_(senders, 0.0) {}
 
 void MixtureBuilder::Add(const SenderDistribution& d, double weight) {
   if (!(weight > 0) || d.empty()) return;
@@ -45,12 +67,35 @@ SenderDistribution MixtureBuilder::Finish() {
   SenderDistribution out;
   if (total_ > 0) {
     std::sort(touched_.begin(), touched_.end());
-    out.entries.reserve(touched_.size());
     std::uint64_t tail_senders = tail_senders_;
     double tail = tail_mass_ / total_;
+    // Entries below ε may go to the tail, smallest first, while it stays within the budget: all
+    // of them when they fit (the usual case), else a prefix of them by (mass, sender).
+    double below = 0;
     for (const std::uint32_t sender : touched_) {
       const double p = mass_[sender] / total_;
-      if (p < epsilon_) {
+      if (p < epsilon_) below += p;
+    }
+    std::pair<double, std::uint32_t> cut{epsilon_, 0};  // prune (p, sender) < cut
+    if (below > 0 && tail + below > budget_) {
+      candidates_.clear();
+      for (const std::uint32_t sender : touched_) {
+        const double p = mass_[sender] / total_;
+        if (p < epsilon_) candidates_.emplace_back(p, sender);
+      }
+      std::sort(candidates_.begin(), candidates_.end());
+      double room = budget_ - tail;
+      cut = {0, 0};
+      for (const auto& c : candidates_) {
+        if (c.first > room) break;
+        room -= c.first;
+        cut = {c.first, c.second + 1};  // just above c (senders < 2^32 - 1), so c is pruned
+      }
+    }
+    out.entries.reserve(touched_.size());
+    for (const std::uint32_t sender : touched_) {
+      const double p = mass_[sender] / total_;
+      if (p < epsilon_ && std::make_pair(p, sender) < cut) {
         tail += p;
         ++tail_senders;
       } else {

@@ -20,6 +20,7 @@ Engine::Engine(const Scenario& scenario, const RunOptions& options, std::uint64_
       burn_in_us_(SecondsToUs(scenario.burn_in_s)),
       end_us_(SecondsToUs(scenario.duration_s + scenario.drain_s)),
       latency_us_(static_cast<TimeUs>(std::llround(scenario.link_latency_ms * 1000))),
+      processing_us_(static_cast<TimeUs>(std::llround(scenario.processing_us))),
       no_cover_(scenario.payload_rate_per_s == 0),
       client_rng_(DeriveSeed(run_seed, 1)),
       traffic_rng_(DeriveSeed(run_seed, 2)),
@@ -34,6 +35,7 @@ Engine::~Engine() = default;
 
 Results Engine::Run() {
   const auto wall_start = std::chrono::steady_clock::now();
+  if (options_.on_layout) options_.on_layout(layout_);
   if (options_.observer != nullptr) options_.observer->OnStart(layout_);
   ScheduleFirstEvents();
   const TimeUs progress_step = std::max<TimeUs>(1, end_us_ / 100);
@@ -80,9 +82,20 @@ void Engine::Dispatch(const Event& e) {
     case kArrive:
       Arrive(e.a, e.b);
       break;
-    case kWake:
-      // A wake-up that an earlier one replaced is stale: skip it.
-      if (static_cast<std::uint32_t>(nodes_[e.a].wake_gen) == e.b) Wake(e.a);
+    case kWake: {
+      // A wake-up that an earlier one replaced is stale: skip it. A node busy with its input
+      // releases when the drain ends (LoopTop), as sotto-mixnode's loop does.
+      Node& n = nodes_[e.a];
+      if (static_cast<std::uint32_t>(n.wake_gen) != e.b) break;
+      if (n.busy) {
+        n.wake_at = kNever;
+        break;
+      }
+      Wake(e.a);
+      break;
+    }
+    case kProcessed:
+      Processed(e.a);
       break;
   }
 }
@@ -98,8 +111,14 @@ void Engine::ScheduleWake(std::uint32_t node, TimeUs at) {
 void Engine::Wake(std::uint32_t node) {
   Node& n = nodes_[node];
   n.wake_at = kNever;
+  if (const auto due = n.policy->NextWakeup(); !due || *due > now_) {  // not a round (yet)
+    if (due) ScheduleWake(node, *due);
+    return;
+  }
   const std::vector<mixnode::PacketHandle> batch = n.policy->Release(now_);
-  const std::size_t dummies = n.policy->DummiesFor(batch.size());
+  // sotto-mixnode's providers mix but never pad (mix_release.cpp): provider_dummies = false.
+  const std::size_t dummies =
+      n.provider && !s_.provider_dummies ? 0 : n.policy->DummiesFor(batch.size());
   DistTable::Handle mixed = DistTable::kNone;  // one reference held until the dummies have theirs
   if (n.propagate) PropagateOnRelease(n, batch, mixed);
   NoteQueue(n);
@@ -126,6 +145,57 @@ void Engine::Wake(std::uint32_t node) {
 
 void Engine::Arrive(std::uint32_t node, std::uint32_t packet) {
   ++r_.events;
+  if (options_.observer != nullptr) {
+    const Packet& p = packets_[packet];
+    const bool from_client = p.from == kNone;
+    Observe(PacketEvent::Type::kArrive, from_client ? p.sender : p.from, node, p, from_client);
+  }
+  if (processing_us_ == 0) {
+    Accept(node, packet);
+    return;
+  }
+  Node& n = nodes_[node];
+  n.inbox.push_back(packet);
+  if (!n.busy) {
+    n.busy = true;
+    Push(now_ + processing_us_, kProcessed, node);
+  }
+}
+
+void Engine::Processed(std::uint32_t node) {
+  Node& n = nodes_[node];
+  const std::uint32_t packet = n.inbox[n.inbox_head++];
+  if (n.inbox_head == n.inbox.size()) {
+    n.inbox.clear();
+    n.inbox_head = 0;
+  }
+  Accept(node, packet);
+  // sotto-mixnode drains up to 256 queued messages per turn of its loop, then releases what is
+  // due (ReleaseDue at the top of the loop) and goes on.
+  if (n.inbox_head < n.inbox.size() && ++n.drained < 256) {
+    Push(now_ + processing_us_, kProcessed, node);
+    return;
+  }
+  LoopTop(node);
+}
+
+void Engine::LoopTop(std::uint32_t node) {
+  Node& n = nodes_[node];
+  n.busy = false;
+  n.drained = 0;
+  if (n.policy) {
+    if (const auto w = n.policy->NextWakeup(); w && *w <= now_) {
+      ++n.wake_gen;  // a pending wake-up event for this round is now stale
+      Wake(node);
+    }
+  }
+  if (n.inbox_head < n.inbox.size()) {
+    n.busy = true;
+    Push(now_ + processing_us_, kProcessed, node);
+  }
+}
+
+void Engine::Accept(std::uint32_t node, std::uint32_t packet) {
   if (packets_[packet].hop == path_mixes_ + 1) {
     Deliver(packet);
     return;
@@ -231,7 +301,7 @@ void Engine::FreePacket(std::uint32_t packet) {
 }
 
 void Engine::Observe(PacketEvent::Type type, std::uint32_t from, std::uint32_t to,
-                     const Packet& p) {
+                     const Packet& p, bool from_client) {
   if (options_.observer == nullptr) return;
   PacketEvent e;
   e.type = type;
@@ -243,6 +313,7 @@ void Engine::Observe(PacketEvent::Type type, std::uint32_t from, std::uint32_t t
   e.sender = p.sender;
   e.recipient = p.recipient;
   e.message = p.message == kNone ? 0 : messages_[p.message].id;
+  e.from_client = from_client;
   options_.observer->OnPacket(e);
 }
 

@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "continuous_mixture.h"
@@ -40,7 +41,15 @@ class Engine {
   static constexpr std::uint32_t kNone = 0xffffffff;
   static constexpr TimeUs kNever = std::numeric_limits<TimeUs>::max();
 
-  enum EventType : std::uint8_t { kRealMessage, kPayload, kLoop, kDrop, kArrive, kWake };
+  enum EventType : std::uint8_t {
+    kRealMessage,
+    kPayload,
+    kLoop,
+    kDrop,
+    kArrive,
+    kWake,
+    kProcessed,  // a node finished processing the packet at the head of its input queue
+  };
   struct Event {
     TimeUs time;
     std::uint64_t order;  // sequence number << 8 | type: ties run in scheduling order
@@ -60,7 +69,7 @@ class Engine {
     std::uint32_t dest;       // the final provider
     DistTable::Handle dist;   // the observer's belief about its sender
     std::uint32_t route;      // cascade number (topology cascades)
-    std::uint32_t from;       // node it last left (for observers)
+    std::uint32_t from;       // node it last left (for observers); kNone: its client
     std::uint16_t hop;        // position of the node it is at: 0 first provider, 1.. mixes
     PacketKind kind;
     bool measured;  // created in [burn_in, duration)
@@ -88,6 +97,11 @@ class Engine {
     std::uint32_t layer = 0, index = 0;
     std::uint64_t wake_gen = 0;
     TimeUs wake_at = kNever;
+    // Processing (processing_us > 0): packets waiting to be handled, one at a time.
+    std::vector<std::uint32_t> inbox;
+    std::size_t inbox_head = 0;
+    bool busy = false;
+    std::uint32_t drained = 0;  // handled since the loop last released
     // Probability propagation (propagate = honest, mixing, tracking entropy).
     std::vector<DistTable::Handle> arrivals;     // since the last round
     DistTable::Handle carry = DistTable::kNone;  // distribution of the packets kept in the pool
@@ -112,6 +126,9 @@ class Engine {
   void ScheduleWake(std::uint32_t node, TimeUs at);
   void Wake(std::uint32_t node);
   void Arrive(std::uint32_t node, std::uint32_t packet);
+  void Accept(std::uint32_t node, std::uint32_t packet);  // the node handles the packet
+  void Processed(std::uint32_t node);
+  void LoopTop(std::uint32_t node);
   void Depart(std::uint32_t node, std::uint32_t packet);
   void SendTo(std::uint32_t next, std::uint32_t packet);
   std::uint32_t NextNode(std::uint32_t node, const Packet& p);
@@ -119,7 +136,8 @@ class Engine {
   std::uint32_t NewPacket(PacketKind kind, std::uint32_t sender, std::uint32_t recipient,
                           std::uint32_t dest);
   void FreePacket(std::uint32_t packet);
-  void Observe(PacketEvent::Type type, std::uint32_t from, std::uint32_t to, const Packet& p);
+  void Observe(PacketEvent::Type type, std::uint32_t from, std::uint32_t to, const Packet& p,
+               bool from_client = false);
 
   // engine_clients.cpp
   TimeUs NextStreamTime(double rate_per_s);
@@ -146,7 +164,7 @@ class Engine {
   const Scenario& s_;
   const RunOptions& options_;
   const std::uint64_t run_seed_;
-  const TimeUs duration_us_, burn_in_us_, end_us_, latency_us_;
+  const TimeUs duration_us_, burn_in_us_, end_us_, latency_us_, processing_us_;
   const bool no_cover_;
   std::uint32_t path_mixes_ = 0;  // mixes on every path
   std::uint32_t mixes_per_layer_ = 0;
@@ -174,6 +192,7 @@ class Engine {
 
   // Tallies for Results.
   Results r_;
+  std::string corrupt_list_;  // FormatMixList(r_.corrupt_mixes), for the message records
   std::vector<double> entropies_;  // per measured real packet delivered
   std::vector<double> latencies_;  // per measured message delivered, ms
 };

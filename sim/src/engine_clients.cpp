@@ -32,6 +32,20 @@ void Engine::OnRealMessage(std::uint32_t client) {
     ++r_.messages_sent;
     ++outstanding_measured_;
   }
+  if (options_.on_created) {
+    const Message& m = messages_[slot];
+    MessageRecord record;
+    record.repetition = options_.repetition;
+    record.id = m.id;
+    record.sender = m.sender;
+    record.recipient = m.recipient;
+    record.packets = s_.message_packets;
+    record.created_us = m.created;
+    record.latency_ms = std::numeric_limits<double>::quiet_NaN();
+    record.entropy_bits = std::numeric_limits<double>::quiet_NaN();
+    record.corrupt_mixes = corrupt_list_;
+    options_.on_created(record);
+  }
   if (no_cover_) {  // no payload stream: every packet leaves now
     for (std::uint32_t i = 0; i < s_.message_packets; ++i) SendMessagePacket(client, slot);
     return;
@@ -96,8 +110,8 @@ void Engine::ClientSend(std::uint32_t client, std::uint32_t packet) {
   }
   if (s_.track_entropy) p.dist = dists_.PointMass(client);
   const std::uint32_t provider = clients_[client].provider;
-  Observe(PacketEvent::Type::kSend, client, provider, p);
-  p.from = provider;
+  Observe(PacketEvent::Type::kSend, client, provider, p, /*from_client=*/true);
+  p.from = kNone;  // from its client (the kArrive at the provider says so)
   SendTo(provider, packet);
 }
 
@@ -139,6 +153,7 @@ void Engine::Deliver(std::uint32_t packet) {
           record.delivered_us = now_;
           record.latency_ms = latency_ms;
           record.entropy_bits = m.min_entropy;
+          record.corrupt_mixes = corrupt_list_;
           options_.on_message(record);
         }
       }

@@ -44,7 +44,8 @@ void Engine::BuildNetwork() {
   }
   mix_count_ = s_.layers * mixes_per_layer_;
 
-  // The adversary: every mix of corrupt_layers, plus floor(fraction · mixes) chosen at random.
+  // The adversary: every mix of corrupt_layers, plus each mix independently with probability
+  // corrupt_mix_probability, drawn from the set-up stream (one draw per mix, in id order).
   SimRng setup(DeriveSeed(run_seed_, kSetupStream));
   std::vector<bool> corrupt(mix_count_, false);
   for (const std::uint32_t layer : s_.corrupt_layers) {
@@ -52,12 +53,18 @@ void Engine::BuildNetwork() {
       corrupt[(layer - 1) * mixes_per_layer_ + i] = true;
     }
   }
-  const auto chosen = static_cast<std::uint32_t>(
-      std::floor(s_.corrupt_mix_fraction * static_cast<double>(mix_count_) + 1e-9));
-  std::vector<std::uint32_t> order(mix_count_);
-  for (std::uint32_t i = 0; i < mix_count_; ++i) order[i] = i;
-  ShufflePrefix(order, chosen, setup);
-  for (std::uint32_t i = 0; i < chosen; ++i) corrupt[order[i]] = true;
+  if (s_.corrupt_mix_probability > 0) {
+    for (std::uint32_t i = 0; i < mix_count_; ++i) {
+      // Uniform01 is in (0, 1]: probability 1 corrupts every mix, 0 none.
+      if (setup.Uniform01() <= s_.corrupt_mix_probability) corrupt[i] = true;
+    }
+  }
+  for (std::uint32_t i = 0; i < mix_count_; ++i) {
+    if (corrupt[i]) r_.corrupt_mixes.push_back({i / mixes_per_layer_ + 1, i % mixes_per_layer_});
+  }
+  r_.mixes = mix_count_;
+  r_.corrupt_providers = s_.corrupt_providers;
+  corrupt_list_ = FormatMixList(r_.corrupt_mixes);
 
   const mixnode::PolicyConfig policy = s_.MixPolicy();
   const std::uint32_t total = s_.providers + mix_count_;

@@ -29,6 +29,15 @@ std::string JsonNumber(double x) { return std::isfinite(x) ? fmt::format("{}", x
 
 }  // namespace
 
+std::string FormatMixList(const std::vector<MixName>& mixes) {
+  std::string out;
+  for (const MixName& m : mixes) {
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}:{}", m.layer, m.index);
+  }
+  return out;
+}
+
 std::string ResultsCsvHeader() {
   return "point,repetition,run_seed,messages_sent,messages_delivered,real_packets_sent,"
          "real_packets_delivered,payload_cover_packets,loop_packets,drop_packets,node_dummies,"
@@ -36,7 +45,7 @@ std::string ResultsCsvHeader() {
          "entropy_p05,entropy_p25,entropy_p50,entropy_p75,entropy_p95,entropy_max,"
          "effective_set_mean,normalized_degree_mean,latency_messages,latency_mean_ms,"
          "latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_max_ms,queue_mean,queue_max,"
-         "events,scheduled_events,simulated_s";
+         "events,scheduled_events,simulated_s,corrupt_mixes,corrupt_mix_list";
 }
 
 std::string ResultsCsvRow(const Results& r) {
@@ -45,22 +54,22 @@ std::string ResultsCsvRow(const Results& r) {
   const LatencyStats& l = r.latency;
   return fmt::format(
       "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},"
-      "{},{},{},{},{},{}",
+      "{},{},{},{},{},{},{},{}",
       r.point, r.repetition, r.run_seed, r.messages_sent, r.messages_delivered, r.real_packets_sent,
       r.real_packets_delivered, r.payload_cover_packets, r.loop_packets, r.drop_packets,
       r.node_dummies, r.packets_total, r.overhead, e.packets, e.mean, e.stddev, e.min, e.p05, e.p25,
       e.p50, e.p75, e.p95, e.max, e.effective_set_mean, e.normalized_mean, l.messages, l.mean,
       l.p50, l.p95, l.p99, l.max, queue_mean, queue_max, r.events, r.scheduled_events,
-      r.simulated_s);
+      r.simulated_s, r.corrupt_mixes.size(), FormatMixList(r.corrupt_mixes));
 }
 
 std::string MessageJsonLine(const MessageRecord& m) {
   return fmt::format(
       "{{\"repetition\":{},\"id\":{},\"sender\":{},\"recipient\":{},\"packets\":{},\"created_us\":{"
       "},"
-      "\"delivered_us\":{},\"latency_ms\":{},\"entropy_bits\":{}}}",
+      "\"delivered_us\":{},\"latency_ms\":{},\"entropy_bits\":{},\"corrupt_mixes\":\"{}\"}}",
       m.repetition, m.id, m.sender, m.recipient, m.packets, m.created_us, m.delivered_us,
-      JsonNumber(m.latency_ms), JsonNumber(m.entropy_bits));
+      JsonNumber(m.latency_ms), JsonNumber(m.entropy_bits), m.corrupt_mixes);
 }
 
 std::string FormatSummary(const Scenario& s, const Results& r) {
@@ -86,6 +95,12 @@ std::string FormatSummary(const Scenario& s, const Results& r) {
       r.packets_total, r.real_packets_sent, r.payload_cover_packets, r.loop_packets, r.drop_packets,
       r.node_dummies);
   out += fmt::format("overhead   {:.3f} packets per real packet\n", r.overhead);
+  out += fmt::format("adversary  {} of {} mix{} corrupt{}; providers {}\n", r.corrupt_mixes.size(),
+                     r.mixes, r.mixes == 1 ? "" : "es",
+                     r.corrupt_mixes.empty()
+                         ? std::string()
+                         : fmt::format(" (layer:index {})", FormatMixList(r.corrupt_mixes)),
+                     r.corrupt_providers ? "corrupt" : "honest");
   const EntropyStats& e = r.entropy;
   if (!s.track_entropy) {
     out += "entropy    not tracked (track_entropy = false)\n";

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "scenario_keys.h"
+#include "sotto/sim/distribution.h"
 
 namespace sotto::sim {
 namespace {
@@ -120,6 +121,16 @@ Status CheckScenario(const Scenario& s, std::string* key) {
                     s.clients, s.friends, std::uint64_t{s.clients} * s.friends, kMaxFriendEntries));
   }
   if (Status st = CheckDummyRate(s, key); !st.ok()) return st;
+  if (const double budget = PruningTailBudget(s.clients); s.entropy_epsilon > budget) {
+    return Bad(key, "entropy_epsilon",
+               fmt::format("entropy_epsilon = {} is above {:.4g}, the most that pruned "
+                           "probabilities may add up to with clients = {} if the entropy is to "
+                           "stay within {} bits of the exact value (sim/README.md, \"Pruning\"); "
+                           "no larger entry can be pruned, so set entropy_epsilon to at most "
+                           "{:.3g} (or 0 for exact)",
+                           s.entropy_epsilon, budget, s.clients, kPruningBiasBits,
+                           std::floor(budget * 1e6) / 1e6));
+  }
   const double real_packet_rate = s.real_rate_per_s * s.message_packets;
   if (s.payload_rate_per_s > 0 && real_packet_rate > s.payload_rate_per_s) {
     return Bad(key, "payload_rate_per_s",
@@ -180,6 +191,7 @@ std::string Scenario::Describe() const {
 Status SetScenarioKey(Scenario& scenario, std::string_view key, std::string_view value) {
   const ScenarioKey* k = FindScenarioKey(key);
   if (k == nullptr) {
+    if (auto advice = RemovedKeyAdvice(key)) return Status::InvalidArgument(*advice);
     return Status::InvalidArgument(
         fmt::format("unknown scenario key '{}' (see sotto-sim keys for the list)", key));
   }

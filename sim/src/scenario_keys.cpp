@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 namespace sotto::sim {
@@ -214,8 +215,13 @@ std::vector<ScenarioKey> BuildKeys() {
       "provider_policy", &S::provider_policy,
       {{ProviderPolicy::kPassThrough, "pass-through"}, {ProviderPolicy::kSame, "same"}},
       "providers forward at once, or mix with the mixes' policy (as sotto-mixnode does)"));
+  k.push_back(Bool("provider_dummies", &S::provider_dummies,
+                   "mixing providers pad rounds to min_batch too (sotto-mixnode's do not)"));
   k.push_back(Real("link_latency_ms", &S::link_latency_ms, 0, kMaxMs, false,
                    "latency of every hop, constant, milliseconds"));
+  k.push_back(Real("processing_us", &S::processing_us, 0, 1e6, false,
+                   "per packet per node: one at a time, rounds released between drains; "
+                   "microseconds"));
   k.push_back(
       Rate("real_rate_per_s", &S::real_rate_per_s, "real messages written per client per second"));
   k.push_back(Rate("payload_rate_per_s", &S::payload_rate_per_s,
@@ -234,8 +240,8 @@ std::vector<ScenarioKey> BuildKeys() {
                           {{SocialGraph::kUniform, "uniform"}, {SocialGraph::kFriends, "friends"}},
                           "recipients: uniform over the others, or one of m friends"));
   k.push_back(Count("friends", &S::friends, 1, 10'000, "social_graph friends: friends per user"));
-  k.push_back(Real("corrupt_mix_fraction", &S::corrupt_mix_fraction, 0, 1, false,
-                   "this fraction of the mixes (rounded down), chosen at random, is corrupt"));
+  k.push_back(Real("corrupt_mix_probability", &S::corrupt_mix_probability, 0, 1, false,
+                   "each mix is corrupt independently with this probability, drawn per run"));
   k.push_back(CorruptLayers());
   k.push_back(Bool("corrupt_providers", &S::corrupt_providers,
                    "providers are corrupt (matters with provider_policy = same)"));
@@ -252,6 +258,16 @@ std::vector<ScenarioKey> BuildKeys() {
 const std::vector<ScenarioKey>& ScenarioKeys() {
   static const std::vector<ScenarioKey> keys = BuildKeys();
   return keys;
+}
+
+std::optional<std::string> RemovedKeyAdvice(std::string_view name) {
+  if (name == "corrupt_mix_fraction") {
+    return std::string(
+        "corrupt_mix_fraction was removed: it rounded down to a count (0.25 of 3 mixes corrupted "
+        "none); write corrupt_mix_probability = P (each mix corrupt independently with "
+        "probability P, drawn per run) or corrupt_layers = 1,3 (those layers' mixes)");
+  }
+  return std::nullopt;
 }
 
 const ScenarioKey* FindScenarioKey(std::string_view name) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,9 @@ struct ScenarioKey {
 // In the documented order (the order of ToIni and of sim/README.md).
 const std::vector<ScenarioKey>& ScenarioKeys();
 const ScenarioKey* FindScenarioKey(std::string_view name);
+// A key that existed once and was removed because its meaning changed: what to write instead
+// (one line), so that an old scenario file fails instead of silently giving other results.
+std::optional<std::string> RemovedKeyAdvice(std::string_view name);
 
 // Scenario::Validate, also telling which key the error is about (for its line number).
 Status CheckScenario(const Scenario& scenario, std::string* key);

@@ -77,6 +77,11 @@ std::string At(std::string_view origin, int line) {
 Result<Scenario> ParseScenario(std::string_view text, std::string_view origin) {
   std::vector<Line> lines;
   if (Status s = ScanLines(text, origin, lines); !s.ok()) return s;
+  for (const auto& line : lines) {
+    if (auto advice = RemovedKeyAdvice(line.key)) {
+      return Status::InvalidArgument(At(origin, line.number) + *advice);
+    }
+  }
 
   po::options_description keys;
   for (const auto& key : ScenarioKeys()) {

@@ -40,7 +40,7 @@ double MixQueueMax(const Results& r) {
   return static_cast<double>(max);
 }
 
-const std::array<Measure, 10> kMeasures = {{
+const std::array<Measure, 11> kMeasures = {{
     {"entropy_mean", Needs::kEntropy, [](const Results& r) { return r.entropy.mean; }},
     {"effective_set_mean", Needs::kEntropy,
      [](const Results& r) { return r.entropy.effective_set_mean; }},
@@ -53,6 +53,8 @@ const std::array<Measure, 10> kMeasures = {{
     {"overhead", Needs::kNothing, [](const Results& r) { return r.overhead; }},
     {"queue_mean", Needs::kNothing, MixQueueMean},
     {"queue_max", Needs::kNothing, MixQueueMax},
+    {"corrupt_mixes", Needs::kNothing,
+     [](const Results& r) { return static_cast<double>(r.corrupt_mixes.size()); }},
 }};
 
 const std::array<std::string_view, kMeasures.size()> kMeasureNames = [] {

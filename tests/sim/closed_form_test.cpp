@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim_test_util.h"
+#include "sotto/sim/distribution.h"
 
 namespace {
 
@@ -206,7 +207,9 @@ TEST_CASE("two timed layers: the second merges whole first-layer rounds, H = log
 // sender at a 3-client provider has probability 1/12 and one at a 2-client provider 1/8:
 //   H = 6 · (1/12)·log2 12 + 4 · (1/8)·log2 8 = 2 + (2·log2 3 + 2)/4 = 3.2925 bits,
 // below log2 10 = 3.3219, the value without padding (weights 3/10, 3/10, 2/10, 2/10). This pins
-// the model's choice that node dummies weigh like real packets in later mixtures.
+// the model's choice that node dummies weigh like real packets in later mixtures. Providers pad
+// only with provider_dummies = true; sotto-mixnode's providers never pad (mix_release.cpp), which
+// is the default: then the providers send their 3, 3, 2 and 2 packets alone and H = log2 10.
 TEST_CASE("padded provider rounds: dummies weigh like packets, H = 2 + (2·log2 3 + 2)/4", "[sim]") {
   const std::string keys = R"(
     duration_s = 160
@@ -222,7 +225,7 @@ TEST_CASE("padded provider rounds: dummies weigh like packets, H = 2 + (2·log2 
     real_rate_per_s = 1
     arrivals = periodic
   )";
-  const auto padded = Simulate(keys + "min_batch = 10\n");
+  const auto padded = Simulate(keys + "min_batch = 10\nprovider_dummies = true\n");
   const double expected = 2 + (2 * std::log2(3.0) + 2) / 4;
   CHECK(std::abs(expected - 3.2925) < 5e-5);
   RequireAllAt(padded.results.entropy, expected, 1e-9);
@@ -230,4 +233,111 @@ TEST_CASE("padded provider rounds: dummies weigh like packets, H = 2 + (2·log2 
   CHECK(padded.results.node_dummies == 3 * padded.results.real_packets_sent);
   const auto unpadded = Simulate(keys);
   RequireAllAt(unpadded.results.entropy, std::log2(10.0), 1e-9);
+  // As sotto-mixnode: min_batch pads the mix's rounds (which already hold 10), not the providers'.
+  const auto daemon = Simulate(keys + "min_batch = 10\n");
+  CHECK(daemon.results.node_dummies == 0);
+  RequireAllAt(daemon.results.entropy, std::log2(10.0), 1e-9);
+}
+
+// The pruning bound (sim/include/sotto/sim/distribution.h): at the largest entropy_epsilon a
+// scenario accepts, PruningTailBudget(clients), every closed form above still holds to within
+// kPruningBiasBits = 0.01 bits, and never below (pruning can only raise the entropy). The setups
+// are chosen so that pruning has work to do: batches of 5000 senders put every entry at
+// 2·10⁻⁴, below ε = 4.0·10⁻⁴ (so the budget, not ε, decides what is pruned); the pool re-prunes
+// its carry every round and the continuous mix at every departure, the two cases whose bias
+// once reached 0.4–0.6 bits at ε = 10⁻³. A value just above the limit is refused.
+TEST_CASE("at the largest accepted entropy_epsilon the closed forms hold within 0.01 bits",
+          "[sim]") {
+  using sotto::sim::kPruningBiasBits;
+  using sotto::sim::PruningTailBudget;
+  const auto at_limit = [](std::string ini) {
+    sotto::sim::Scenario s = sotto::sim::testing::MustParse(ini);
+    s.entropy_epsilon = PruningTailBudget(s.clients);
+    REQUIRE(s.Validate().ok());
+    return s;
+  };
+  // Within [exact, exact + 0.01] for every packet.
+  const auto require_within = [](const sotto::sim::EntropyStats& e, double exact) {
+    INFO("mean " << e.mean << " min " << e.min << " max " << e.max << ", exact " << exact);
+    REQUIRE(e.packets > 1000);
+    CHECK(e.min >= exact - 1e-9);
+    CHECK(e.max <= exact + kPruningBiasBits);
+  };
+  const std::string batch = R"(
+    duration_s = 30
+    burn_in_s = 5
+    clients = 5000
+    topology = cascade
+    layers = 1
+    real_rate_per_s = 1
+    arrivals = periodic
+  )";
+  SECTION("threshold mix, n = 5000: log2 5000") {
+    const auto run = Simulate(at_limit(batch + "batch_size = 5000\ntimeout_ms = 100000\n"));
+    require_within(run.results.entropy, std::log2(5000.0));
+  }
+  SECTION("timed mix, 5000 per round: log2 5000") {
+    const auto run = Simulate(at_limit(batch + "policy = timed\nperiod_ms = 1000\n"));
+    require_within(run.results.entropy, std::log2(5000.0));
+  }
+  SECTION("pool mix keeping 50 of 150: the Serjantov–Danezis fixed point") {
+    const auto run = Simulate(at_limit(R"(
+      duration_s = 300
+      burn_in_s = 100
+      clients = 5000
+      topology = cascade
+      layers = 1
+      policy = pool
+      period_ms = 1000
+      real_rate_per_s = 0.02
+      arrivals = periodic
+      pool_min_keep = 50
+    )"));
+    require_within(run.results.entropy, 1.5 * std::log2(150.0) - 0.5 * std::log2(50.0));
+  }
+  SECTION("continuous mix, λ/μ = 20: against the exact run, and log2(e·λ/μ)") {
+    const std::string ini = R"(
+      duration_s = 1000
+      burn_in_s = 30
+      clients = 100000
+      topology = cascade
+      layers = 1
+      policy = continuous
+      mean_delay_ms = 1000
+      real_rate_per_s = 0.0002
+    )";
+    const auto pruned = Simulate(at_limit(ini));
+    sotto::sim::Scenario exact_scenario = sotto::sim::testing::MustParse(ini);
+    exact_scenario.entropy_epsilon = 0;
+    const auto exact = Simulate(exact_scenario);
+    // Pruning changes no event: the same messages, each within [exact, exact + 0.01].
+    REQUIRE(pruned.messages.size() == exact.messages.size());
+    REQUIRE(pruned.messages.size() > 10000);
+    double worst = 0, lowest = 0;
+    for (std::size_t i = 0; i < exact.messages.size(); ++i) {
+      REQUIRE(pruned.messages[i].id == exact.messages[i].id);
+      const double d = pruned.messages[i].entropy_bits - exact.messages[i].entropy_bits;
+      worst = std::max(worst, d);
+      lowest = std::min(lowest, d);
+    }
+    INFO("pruning error per message: " << lowest << " to " << worst);
+    CHECK(lowest >= -1e-9);
+    CHECK(worst <= kPruningBiasBits);
+    CHECK(std::abs(pruned.results.entropy.mean - std::log2(std::exp(1.0) * 20)) < 0.05);
+  }
+  SECTION("just above the limit is refused, naming the limit") {
+    sotto::sim::Scenario s = sotto::sim::testing::MustParse(batch);
+    s.entropy_epsilon = PruningTailBudget(s.clients) * 1.001;
+    const sotto::Status st = s.Validate();
+    INFO(st.message());
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.message().find("entropy_epsilon = ") == 0);
+    CHECK(st.message().find("clients = 5000") != std::string::npos);
+    CHECK(st.message().find("at most 0.000399") != std::string::npos);
+    CHECK(st.message().find('\n') == std::string::npos);
+    // 10⁻³, the value that once inflated the pool and continuous forms, in a scenario file.
+    const auto parsed = sotto::sim::ParseScenario(batch + "entropy_epsilon = 0.001\n", "e.ini");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.status().message().find("e.ini:9: entropy_epsilon = 0.001 is above") == 0);
+  }
 }

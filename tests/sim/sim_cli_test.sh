@@ -33,6 +33,7 @@ lines() { local n; n=$(wc -l <"$1"); [ "$n" -eq "$2" ] || fail "$1 has $n lines,
 # header FILE TEXT: the first line of FILE is TEXT.
 header() { local h; h=$(head -1 "$1"); [ "$h" = "$2" ] || fail "$1 header is '$h', want '$2'"; }
 
+printf 'clients = 10\ncorrupt_mix_fraction = 0.25\n' >"$T/old.ini"
 cat >"$T/tiny.ini" <<'EOF'
 # one small threshold mix: about 250 messages per run
 clients = 50
@@ -44,10 +45,10 @@ burn_in_s = 1
 drain_s = 5
 real_rate_per_s = 1
 EOF
-RUN_COLUMNS="point,repetition,run_seed,messages_sent,messages_delivered,real_packets_sent,real_packets_delivered,payload_cover_packets,loop_packets,drop_packets,node_dummies,packets_total,overhead,entropy_packets,entropy_mean,entropy_std,entropy_min,entropy_p05,entropy_p25,entropy_p50,entropy_p75,entropy_p95,entropy_max,effective_set_mean,normalized_degree_mean,latency_messages,latency_mean_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_max_ms,queue_mean,queue_max,events,scheduled_events,simulated_s"
+RUN_COLUMNS="point,repetition,run_seed,messages_sent,messages_delivered,real_packets_sent,real_packets_delivered,payload_cover_packets,loop_packets,drop_packets,node_dummies,packets_total,overhead,entropy_packets,entropy_mean,entropy_std,entropy_min,entropy_p05,entropy_p25,entropy_p50,entropy_p75,entropy_p95,entropy_max,effective_set_mean,normalized_degree_mean,latency_messages,latency_mean_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_max_ms,queue_mean,queue_max,events,scheduled_events,simulated_s,corrupt_mixes,corrupt_mix_list"
 SUMMARY_COLUMNS="point,runs"
 for m in entropy_mean effective_set_mean normalized_degree_mean latency_mean_ms latency_p50_ms \
-         latency_p95_ms latency_p99_ms overhead queue_mean queue_max; do
+         latency_p95_ms latency_p99_ms overhead queue_mean queue_max corrupt_mixes; do
   SUMMARY_COLUMNS="$SUMMARY_COLUMNS,${m}_mean,${m}_ci95"
 done
 
@@ -72,6 +73,25 @@ cmp -s "$T/m1.jsonl" "$T/m2.jsonl" || fail "messages differ between --jobs 1 and
 ok "$SIM" sweep "$T/tiny.ini" --vary batch_size=5 --repetitions 2 --out "$T/s3.csv"
 [ "$(tail -n +2 "$T/run.csv")" = "$(tail -n +2 "$T/s3.csv" | cut -d, -f2-)" ] ||
   fail "sweep point 0 differs from run"
+
+# --- workload: the messages run creates, for the adversary harness ---------------------------------
+SCEN="$(cd "$(dirname "$0")/../.." && pwd)/sim/scenarios"
+ok "$SIM" workload "$SCEN/testnet-ci.ini" --out "$T/w.jsonl"
+head -1 "$T/w.jsonl" | grep -q '^{"scenario":{"workload_format":1,' || fail "workload header: $(head -c 200 "$T/w.jsonl")"
+tail -n +2 "$T/w.jsonl" | grep -vqE '^\{"id":[0-9]+,"created_us":[0-9]+,"sender":[0-9]+,"recipient":[0-9]+,"packets":[0-9]+\}$' &&
+  fail "workload has a line that is not a message object"
+ok "$SIM" run "$SCEN/testnet-ci.ini" --messages "$T/run-m.jsonl"
+# The measured ones (created in [20 s, 180 s) for testnet-ci.ini) are exactly run's messages.
+tail -n +2 "$T/w.jsonl" | sed -E 's/^\{"id":([0-9]+),"created_us":([0-9]+),"sender":([0-9]+),"recipient":([0-9]+),.*/\1 \2 \3 \4/' |
+  awk '$2 >= 20000000 && $2 < 180000000' | sort >"$T/w.keys"
+sed -E 's/.*"id":([0-9]+),"sender":([0-9]+),"recipient":([0-9]+),"packets":[0-9]+,"created_us":([0-9]+),.*/\1 \4 \2 \3/' \
+  "$T/run-m.jsonl" | sort >"$T/r.keys"
+[ -s "$T/r.keys" ] && cmp -s "$T/w.keys" "$T/r.keys" || fail "workload's measured messages differ from run --messages"
+"$SIM" workload "$SCEN/testnet-ci.ini" >"$T/w2.jsonl" 2>/dev/null
+cmp -s "$T/w.jsonl" "$T/w2.jsonl" || fail "workload to stdout differs from --out"
+expect 2 "--repetition 3 is not one of the scenario's repetitions" "$SIM" workload "$SCEN/testnet-ci.ini" --repetition 3
+expect 2 "workload needs a scenario file" "$SIM" workload
+expect 1 "corrupt_mix_fraction was removed" "$SIM" workload "$T/old.ini"
 
 # --- attacks ------------------------------------------------------------------------------------
 ok "$SIM" attack sda --set recipients=200 --set friends=3 --vary batch_size=2,8 --repetitions 4 \

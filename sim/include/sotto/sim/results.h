@@ -27,6 +27,7 @@ struct MessageRecord {
   // The lowest of its packets' entropies; optimistic if an observer can link the packets (the
   // product of their distributions has lower entropy). NaN when not tracked.
   double entropy_bits = 0;
+  std::string corrupt_mixes;  // FormatMixList of the run's corrupt mixes
 };
 
 struct EntropyStats {  // per real packet delivered, in bits; all 0 if none or not tracked
@@ -47,9 +48,25 @@ struct LayerQueue {  // pool sizes of the nodes of one layer (0 = providers, 1..
   std::uint64_t max = 0;  // largest pool any of them had
 };
 
+// A mix by its place: layer (1-based) and index in the layer (the cascade number for cascades).
+struct MixName {
+  std::uint32_t layer = 0, index = 0;
+  bool operator==(const MixName&) const = default;
+};
+
+// "1:0 3:0": the mixes as layer:index, space-separated (empty for none); the form of the CSV
+// column corrupt_mix_list, the JSON field corrupt_mixes and the summary.
+std::string FormatMixList(const std::vector<MixName>& mixes);
+
 struct Results {
   std::uint64_t run_seed = 0;  // DeriveSeed(seed, point, repetition)
   std::uint64_t point = 0, repetition = 0;
+
+  // The adversary of this run: how many mixes there are, and which ones were corrupt
+  // (corrupt_layers plus the per-run draws of corrupt_mix_probability), in id order.
+  std::uint32_t mixes = 0;
+  std::vector<MixName> corrupt_mixes;
+  bool corrupt_providers = false;
 
   // Messages and packets created in the measured window [burn_in_s, duration_s). Real packets
   // count by their message's creation time (a queued message's packets may leave later), so

@@ -54,7 +54,14 @@ struct Scenario {
   double mean_delay_ms = 1000;
   std::uint32_t min_batch = 0;
   ProviderPolicy provider_policy = ProviderPolicy::kPassThrough;
+  // Mixing providers pad their rounds to min_batch like the mixes. sotto-mixnode's providers never
+  // do (only mixes make dummies), hence false.
+  bool provider_dummies = false;
   double link_latency_ms = 0;  // per hop, constant
+  // Every node handles one arriving packet at a time, this long each (Sphinx processing plus the
+  // store), and releases a round only between two such drains of its input queue, as
+  // sotto-mixnode's single-threaded loop does. 0: instantaneous.
+  double processing_us = 0;
 
   // Per client. payload_rate_per_s = 0 is "no cover": a real message leaves the moment it is
   // written. Otherwise it waits in the client's queue for the payload stream (Loopix §4.2).
@@ -67,7 +74,9 @@ struct Scenario {
   SocialGraph social_graph = SocialGraph::kUniform;
   std::uint32_t friends = 5;
 
-  double corrupt_mix_fraction = 0;  // this fraction of all mixes (rounded down), at random
+  // Each mix is corrupt independently with this probability, drawn anew in every run from the
+  // run's set-up stream (so a sweep over repetitions averages over the draws).
+  double corrupt_mix_probability = 0;
   std::vector<std::uint32_t> corrupt_layers;  // plus every mix of these layers (1-based)
   bool corrupt_providers = false;
 

@@ -49,7 +49,11 @@ struct PacketEvent {
   enum class Type : std::uint8_t {
     kSend,     // a client → its provider: `from` is the client id
     kHop,      // node `from` → node `to`, at departure time (arrival = time + link latency)
-    kDeliver,  // arrived at its final provider `to` (`from` is the node it came from)
+    kArrive,   // reached node `to` on the wire (`from`: the node or client it came from), at
+               // the arrival time; a batch node's round holds exactly the packets whose kArrive
+               // came after its previous round's kHop events and before this round's
+    kDeliver,  // accepted at its final provider `to` (`from` is the node it came from); after
+               // its kArrive there, by processing_us when that is set
   };
   Type type = Type::kSend;
   mixnode::TimeUs time = 0;
@@ -59,6 +63,7 @@ struct PacketEvent {
   std::uint32_t sender = kNoClient;     // client, or kNoClient for node dummies
   std::uint32_t recipient = kNoClient;  // client (real and loop packets), else kNoClient
   std::uint64_t message = 0;            // MessageRecord::id for real packets
+  bool from_client = false;             // `from` is a client id (kSend, and its kArrive)
 };
 
 class Observer {
@@ -73,6 +78,11 @@ struct RunOptions {
   std::uint64_t point = 0, repetition = 0;
   // Every measured message, when it is delivered (in delivery order).
   std::function<void(const MessageRecord&)> on_message;
+  // Every real message of the run, measured or not, when it is written into its sender's queue
+  // (in creation order; delivered_us, latency_ms and entropy_bits are not known yet: 0, NaN).
+  std::function<void(const MessageRecord&)> on_created;
+  // The network the run built, before its first event.
+  std::function<void(const Layout&)> on_layout;
   // Every packet movement (slows the run; nullptr = none). Not owned.
   Observer* observer = nullptr;
   // Called with the fraction of simulated time done, at most about 100 times per run.

@@ -98,7 +98,8 @@ attacks::MeanCi MeanWithCi95(std::span<const double> values);
 
 // The measures a summary reports, by their per-run CSV column names: entropy_mean,
 // effective_set_mean, normalized_degree_mean, latency_mean_ms, latency_p50_ms, latency_p95_ms,
-// latency_p99_ms, overhead, queue_mean, queue_max.
+// latency_p99_ms, overhead, queue_mean, queue_max, corrupt_mixes (the number of corrupt mixes: a
+// sweep over corrupt_mix_probability averages over the per-run draws).
 std::span<const std::string_view> SummaryMeasures();
 
 struct PointSummary {
