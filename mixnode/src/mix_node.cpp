@@ -16,8 +16,12 @@ std::int64_t NowUs() {
       .count();
 }
 
-MixNode::MixNode(NodeConfig config, NodeKeys keys, std::unique_ptr<NodeStore> store)
-    : config_(std::move(config)), keys_(std::move(keys)), store_(std::move(store)) {}
+MixNode::MixNode(NodeConfig config, NodeKeys keys, std::unique_ptr<NodeStore> store,
+                 std::unique_ptr<NodeTap> tap)
+    : config_(std::move(config)),
+      tap_(std::move(tap)),
+      keys_(std::move(keys)),
+      store_(std::move(store)) {}
 
 MixNode::~MixNode() {
   peers_.clear();
@@ -26,13 +30,13 @@ MixNode::~MixNode() {
   zap_.reset();
 }
 
-Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config) {
+Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config, std::unique_ptr<NodeTap> tap) {
   auto keys = NodeKeys::Load(config.state_dir);
   if (!keys.ok()) return keys.status();
   auto store = NodeStore::Open(config.state_dir / "store");
   if (!store.ok()) return store.status();
-  std::unique_ptr<MixNode> node(
-      new MixNode(std::move(config), std::move(keys.value()), std::move(store.value())));
+  std::unique_ptr<MixNode> node(new MixNode(std::move(config), std::move(keys.value()),
+                                            std::move(store.value()), std::move(tap)));
 
   // Mixes accept only the nodes of the consensus (none until the first one arrives); providers
   // also serve clients, who may be anyone.
@@ -74,6 +78,10 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
   spdlog::info("{} {} listening on {}", directory::NodeRoleName(config_.role), config_.name,
                bound_endpoint_);
   if (!pool_.empty()) spdlog::info("resuming {} packets from the store", pool_.size());
+  if (tap_) {
+    tap_->OnStart({config_.name, config_.role == directory::NodeRole::kProvider,
+                   keys_.identity().verify_key().bytes});
+  }
   while (!stop.load()) {
     const std::int64_t now = NowUs();
     Housekeeping(now);
@@ -81,11 +89,16 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
       ReleaseDue(now);
       ResendUnacked(now);
     }
+    if (tap_) tap_->OnTick(now, *this);
 
     // Wait for traffic, at most until the policy's next wake-up or the next housekeeping tick.
     std::int64_t wait_us = 100'000;
     if (policy_) {
       if (auto wake = policy_->NextWakeup())
+        wait_us = std::clamp<std::int64_t>(*wake - now, 0, wait_us);
+    }
+    if (tap_) {
+      if (auto wake = tap_->NextWakeupUs())
         wait_us = std::clamp<std::int64_t>(*wake - now, 0, wait_us);
     }
     std::vector<zmq::pollitem_t> items;
@@ -115,6 +128,7 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
   }
   spdlog::info("shutting down: {} packets stay in the store for the next start", pool_.size());
   (void)metrics_.WriteFile(config_.metrics_file);
+  if (tap_) tap_->OnStop();
   return Status::Ok();
 }
 

@@ -13,6 +13,9 @@
 // next hop's replay cache drops the duplicates).
 // Housekeeping (mix_housekeeping.cpp): epochs, routing-key rotation, descriptors, consensus,
 // metrics file, mail expiry.
+// Tap (mix_tap.cpp): only when a program installs one (sotto-corrupt-node; never sotto-mixnode),
+// the node reports what it sees and lets the tap decide acknowledgements and the fate of
+// packets (sotto/mixnode/tap.h). Every call into the tap is behind `if (tap_)`.
 #pragma once
 
 #include <atomic>
@@ -21,6 +24,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "metrics.h"
 #include "node_config.h"
@@ -30,13 +35,16 @@
 #include "sotto/core/wire.h"
 #include "sotto/mixnode/policy.h"
 #include "sotto/mixnode/store.h"
+#include "sotto/mixnode/tap.h"
 
 namespace sotto::mixnode {
 
-class MixNode {
+class MixNode final : private NodeTapHost {
  public:
-  // Loads keys, opens the store, binds the socket. Does not talk to the network yet.
-  static Result<std::unique_ptr<MixNode>> Create(NodeConfig config);
+  // Loads keys, opens the store, binds the socket. Does not talk to the network yet. `tap` is
+  // null for an honest node.
+  static Result<std::unique_ptr<MixNode>> Create(NodeConfig config,
+                                                 std::unique_ptr<NodeTap> tap = nullptr);
   ~MixNode();
 
   // Serves until `stop` becomes true; returns a Status only for fatal errors.
@@ -44,11 +52,24 @@ class MixNode {
   const std::string& bound_endpoint() const { return bound_endpoint_; }
 
  private:
-  MixNode(NodeConfig config, NodeKeys keys, std::unique_ptr<NodeStore> store);
+  MixNode(NodeConfig config, NodeKeys keys, std::unique_ptr<NodeStore> store,
+          std::unique_ptr<NodeTap> tap);
+
+  // What became of one arrived PACKET: only a tap reads it (verdict names: tap.h).
+  struct PacketOutcome {
+    std::string_view verdict;  // forward | deliver | dummy_sink | replay | drop | refused
+    std::string_view reason;   // for drop and refused
+    std::optional<std::uint64_t> pool;
+    std::optional<sphinx::NodeId> next;
+    std::optional<sphinx::MailboxId> mailbox;
+    std::optional<std::uint64_t> item;
+    TapAccept accept = TapAccept::kNormal;
+  };
 
   // mix_packets.cpp
   void OnRouterMessage();
-  void HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg, bool from_node);
+  void HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg,
+                    const transport::LinkPublicKey& peer, bool from_node);
   void HandleFetch(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
                    const wire::FetchMsg& msg);
   void HandleMailAck(const zmq::message_t& routing_id, const transport::LinkPublicKey& peer,
@@ -69,7 +90,8 @@ class MixNode {
     Bytes packet;
   };
   std::optional<Outgoing> MakeDummy();
-  bool SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const Bytes& packet);
+  bool SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const Bytes& packet,
+                  bool resend = false);
 
   // mix_housekeeping.cpp
   void Housekeeping(std::int64_t now_us);
@@ -83,7 +105,24 @@ class MixNode {
   const directory::NodeDescriptor* FindNode(const sphinx::NodeId& id) const;
   const directory::Consensus* CurrentConsensus() const;
 
+  // mix_tap.cpp: names for the tap's events, and the glue around its decisions.
+  std::string PeerName(const transport::LinkPublicKey& key) const;
+  std::string NodeName(const sphinx::NodeId& id) const;
+  TapAccept TapDecideAccept(const sphinx::ProcessResult& result,
+                            const transport::LinkPublicKey& peer, bool from_node,
+                            std::uint64_t link_id);
+  // Reports the packet; true if the node is to acknowledge it now.
+  bool TapReportPacket(const zmq::message_t& routing_id, std::uint64_t link_id,
+                       const transport::LinkPublicKey& peer, bool from_node,
+                       const PacketOutcome& outcome);
+  // NodeTapHost
+  void SendPacketAck(const Bytes& routing_id, std::uint64_t link_id) override;
+  bool SendPacketCopy(const sphinx::NodeId& next, std::uint64_t link_id,
+                      const Bytes& packet) override;
+  void ReleaseHeld(const std::vector<std::uint64_t>& pool_ids) override;
+
   NodeConfig config_;
+  std::unique_ptr<NodeTap> tap_;
   NodeKeys keys_;
   std::unique_ptr<NodeStore> store_;
   zmq::context_t context_;

@@ -70,7 +70,7 @@ void MixNode::OnRouterMessage() {
   }
   const bool provider = config_.role == directory::NodeRole::kProvider;
   if (const auto* p = std::get_if<wire::PacketMsg>(&msg.value())) {
-    HandlePacket(routing_id, *p, node_keys_.count(*peer) != 0);
+    HandlePacket(routing_id, *p, *peer, node_keys_.count(*peer) != 0);
   } else if (const auto* f = std::get_if<wire::FetchMsg>(&msg.value()); f && provider) {
     HandleFetch(routing_id, *peer, *f);
   } else if (const auto* a = std::get_if<wire::AckMsg>(&msg.value()); a && provider) {
@@ -82,7 +82,7 @@ void MixNode::OnRouterMessage() {
 }
 
 void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketMsg& msg,
-                           bool from_node) {
+                           const transport::LinkPublicKey& peer, bool from_node) {
   const std::int64_t start = NowUs();
   metrics_.Add("packets_received");
   const bool provider = config_.role == directory::NodeRole::kProvider;
@@ -105,10 +105,13 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
     break;
   }
 
+  PacketOutcome outcome;
+  if (tap_) outcome.accept = TapDecideAccept(result, peer, from_node, msg.seq);
   Status stored = Status::Ok();
   if (auto* fwd = std::get_if<sphinx::Forward>(&result)) {
     PooledPacket p{0, NowUs(), fwd->delay_ms, fwd->next_hop, std::move(fwd->packet)};
     const bool known_hop = FindNode(p.next_hop) != nullptr;
+    outcome.next = p.next_hop;
     if (!known_hop && !from_node) {
       // A client cannot make us hold packets for nodes we do not know. Its tag is not recorded
       // and it gets no ack: if our document is just behind, its retry will be accepted.
@@ -117,7 +120,16 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
       Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kUnavailable,
                                        "this provider does not know the next hop (yet); retry "
                                        "shortly with a fresh consensus"});
+      if (tap_) {
+        outcome.verdict = "refused";
+        outcome.reason = "unknown_next_hop";
+        (void)TapReportPacket(routing_id, msg.seq, peer, from_node, outcome);
+      }
       return;
+    }
+    outcome.verdict = "forward";
+    if (outcome.accept == TapAccept::kDrop) {
+      stored = store_->RecordReplay(*epoch, fwd->replay_tag);
     } else {
       if (!known_hop) {
         // A node's document is newer than ours: keep the packet (resent until the next hop is
@@ -128,7 +140,9 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
       auto id = store_->Accept(*epoch, fwd->replay_tag, p);
       if (id.ok()) {
         p.id = id.value();
-        if (policy_) policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
+        outcome.pool = p.id;
+        if (policy_ && outcome.accept != TapAccept::kHold)
+          policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
         pool_.emplace(p.id, std::move(p));
       }
       stored = id.status();
@@ -136,33 +150,68 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
   } else if (auto* del = std::get_if<sphinx::Deliver>(&result)) {
     if (!provider) {
       metrics_.Add("packets_dropped", 1, "deliver_at_mix");
+      outcome.verdict = "drop";
+      outcome.reason = "deliver_at_mix";
       stored = store_->RecordReplay(*epoch, del->replay_tag);
     } else if (sodium_is_zero(del->mailbox.data(), del->mailbox.size())) {
       metrics_.Add("dummies_received");  // a mix's padding reached the end of its path
+      outcome.verdict = "dummy_sink";
       stored = store_->RecordReplay(*epoch, del->replay_tag);
     } else {
-      MailItem item{0, NowUs(), false, {}, std::move(del->message)};
-      stored =
-          store_->StoreMail(del->mailbox, std::move(item), std::make_pair(*epoch, del->replay_tag))
-              .status();
-      metrics_.Add("messages_delivered");
+      outcome.verdict = "deliver";
+      outcome.mailbox = del->mailbox;
+      if (outcome.accept == TapAccept::kDrop) {
+        stored = store_->RecordReplay(*epoch, del->replay_tag);
+      } else {
+        Bytes tapped;  // what the tap is shown, if there is one
+        if (tap_) tapped = del->message;
+        MailItem item{0, NowUs(), false, {}, std::move(del->message)};
+        auto id = store_->StoreMail(del->mailbox, std::move(item),
+                                    std::make_pair(*epoch, del->replay_tag));
+        if (id.ok()) {
+          metrics_.Add("messages_delivered");
+          outcome.item = id.value();
+          if (tap_) tap_->OnMailStored(del->mailbox, id.value(), tapped);
+        }
+        stored = id.status();
+      }
     }
   } else if (auto* sd = std::get_if<sphinx::SurbDeliver>(&result)) {
     if (!provider) {
       metrics_.Add("packets_dropped", 1, "deliver_at_mix");
+      outcome.verdict = "drop";
+      outcome.reason = "deliver_at_mix";
       stored = store_->RecordReplay(*epoch, sd->replay_tag);
     } else {
-      MailItem item{0, NowUs(), true, sd->surb_id, std::move(sd->payload)};
-      stored =
-          store_->StoreMail(sd->mailbox, std::move(item), std::make_pair(*epoch, sd->replay_tag))
-              .status();
-      metrics_.Add("messages_delivered");
+      outcome.verdict = "deliver";
+      outcome.mailbox = sd->mailbox;
+      if (outcome.accept == TapAccept::kDrop) {
+        stored = store_->RecordReplay(*epoch, sd->replay_tag);
+      } else {
+        Bytes tapped;
+        if (tap_) tapped = sd->payload;
+        MailItem item{0, NowUs(), true, sd->surb_id, std::move(sd->payload)};
+        auto id =
+            store_->StoreMail(sd->mailbox, std::move(item), std::make_pair(*epoch, sd->replay_tag));
+        if (id.ok()) {
+          metrics_.Add("messages_delivered");
+          outcome.item = id.value();
+          if (tap_) tap_->OnMailStored(sd->mailbox, id.value(), tapped);
+        }
+        stored = id.status();
+      }
     }
   } else {
     const auto reason = std::get<sphinx::Drop>(result).reason;
     metrics_.Add("packets_dropped", 1, std::string(sphinx::DropReasonName(reason)));
     if (reason == sphinx::DropReason::kReplay) metrics_.Add("replays");
     spdlog::debug("packet dropped: {}", sphinx::DropReasonName(reason));
+    if (reason == sphinx::DropReason::kReplay) {
+      outcome.verdict = "replay";
+    } else {
+      outcome.verdict = "drop";
+      outcome.reason = sphinx::DropReasonName(reason);
+    }
     // A packet that passed its MAC uses up its tag even when dropped later (spec §8 step 6).
     if (epoch && tag && reason != sphinx::DropReason::kReplay)
       (void)store_->RecordReplay(*epoch, *tag);
@@ -171,8 +220,14 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
     // Not stored: do not acknowledge, so the sender keeps the packet and tries again.
     metrics_.Add("store_errors");
     spdlog::error("store: {}", stored.message());
+    if (tap_) {
+      outcome.verdict = "drop";
+      outcome.reason = "store_error";
+      (void)TapReportPacket(routing_id, msg.seq, peer, from_node, outcome);
+    }
     return;
   }
+  if (tap_ && !TapReportPacket(routing_id, msg.seq, peer, from_node, outcome)) return;
   Reply(routing_id, wire::PacketAckMsg{msg.seq});
   metrics_.ObserveLatencyUs(static_cast<double>(NowUs() - start));
 }
@@ -209,6 +264,13 @@ void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::Lin
     out.items.push_back(std::move(padding));
   }
   metrics_.Add("fetches");
+  if (tap_) {
+    std::vector<std::uint64_t> ids;
+    for (const auto& item : out.items) {
+      if (!wire::IsPadding(item)) ids.push_back(item.id);
+    }
+    tap_->OnFetch(msg.mailbox, msg.max_items, ids);
+  }
   Reply(routing_id, out);
 }
 
@@ -226,6 +288,7 @@ void MixNode::HandleMailAck(const zmq::message_t& routing_id, const transport::L
     Reply(routing_id, wire::ErrorMsg{wire::ErrorCode::kInternal, "mailbox unavailable"});
     return;
   }
+  if (tap_) tap_->OnMailAck(msg.mailbox, ids);
   Reply(routing_id, wire::AckedMsg{static_cast<std::uint16_t>(ids.size())});
 }
 

@@ -25,15 +25,26 @@ zmq::socket_t* MixNode::PeerSocket(const sphinx::NodeId& id) {
   return &peers_.emplace(id, std::move(s.value())).first->second;
 }
 
-bool MixNode::SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const Bytes& packet) {
+bool MixNode::SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const Bytes& packet,
+                         bool resend) {
   zmq::socket_t* socket = PeerSocket(next);
   if (socket == nullptr) return false;
-  const Bytes frame = wire::Encode(wire::PacketMsg{seq, packet});
-  try {
-    return socket->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
-  } catch (const zmq::error_t&) {
-    return false;
+  Bytes frame = wire::Encode(wire::PacketMsg{seq, packet});
+  TapOutAction action = TapOutAction::kNone;
+  std::optional<TapPacketOut> tapped;
+  if (tap_) {
+    tapped = TapPacketOut{
+        next, NodeName(next), seq, seq != 0 ? std::optional(seq) : std::nullopt, seq == 0, resend};
+    action = tap_->BeforePacketOut(*tapped, MutableByteSpan(frame).subspan(1 + 8));
   }
+  bool sent = false;
+  try {
+    sent = socket->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    sent = false;
+  }
+  if (sent && tapped) tap_->OnPacketOut(*tapped, action);
+  return sent;
 }
 
 // A dummy: a real Sphinx packet over the rest of this mix's cascade to a random provider,
@@ -77,6 +88,7 @@ void MixNode::ReleaseDue(std::int64_t now_us) {
     if (it == pool_.end()) continue;
     batch.push_back({it->second.next_hop, id, it->second.packet});
   }
+  const std::size_t real = batch.size();
   for (std::size_t i = 0; i < dummies; ++i) {
     auto d = MakeDummy();
     if (!d) break;
@@ -84,6 +96,7 @@ void MixNode::ReleaseDue(std::int64_t now_us) {
     metrics_.Add("dummies_sent");
   }
   Shuffle(batch, SystemRng());
+  if (tap_) tap_->OnRelease(real, batch.size() - real);
   for (const auto& out : batch) {
     const bool sent = SendPacket(out.next, out.seq, out.packet);
     if (out.seq != 0) {
@@ -120,6 +133,7 @@ void MixNode::ResendUnacked(std::int64_t now_us) {
     for (auto id : expired) {
       pool_.erase(id);
       inflight_.erase(id);
+      if (tap_) tap_->OnExpired(id);
     }
     metrics_.Add("packets_dropped", expired.size(), "expired");
   }
@@ -136,7 +150,7 @@ void MixNode::ResendUnacked(std::int64_t now_us) {
     auto& sent_at = inflight_[id];
     const auto& p = pool_.at(id);
     const bool first = sent_at == 0;
-    if (SendPacket(p.next_hop, id, p.packet)) {
+    if (SendPacket(p.next_hop, id, p.packet, /*resend=*/!first)) {
       metrics_.Add(first ? "packets_forwarded" : "packets_resent");
     }
     sent_at = now_us;  // also after a failed attempt: retry after the interval, not every turn
@@ -154,7 +168,10 @@ void MixNode::OnPeerMessage(const sphinx::NodeId& peer, zmq::socket_t& socket) {
       continue;
     }
     auto it = pool_.find(ack->seq);
-    if (ack->seq == 0 || it == pool_.end() || it->second.next_hop != peer) continue;
+    const bool known = ack->seq != 0 && it != pool_.end() && it->second.next_hop == peer;
+    if (tap_)
+      tap_->OnAckIn(NodeName(peer), ack->seq, known ? std::optional(ack->seq) : std::nullopt);
+    if (!known) continue;
     if (store_->RemovePooled({ack->seq}).ok()) {
       pool_.erase(it);
       inflight_.erase(ack->seq);

@@ -1,4 +1,5 @@
-// Command line and INI parsing for sotto-mixnode (Boost.Program_options).
+// Command line and INI parsing for sotto-mixnode and the programs that extend it
+// (Boost.Program_options).
 #include "node_config.h"
 
 #include <algorithm>
@@ -14,20 +15,22 @@ namespace po = boost::program_options;
 namespace sotto::mixnode {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: sotto-mixnode init --state-dir DIR --name NAME --role mix|provider [--layer N]\n"
-    "       sotto-mixnode run  --config FILE | --state-dir DIR [options]\n"
-    "       sotto-mixnode status --state-dir DIR | --config FILE\n"
-    "\n"
+constexpr const char* kAbout =
     "A Sotto mix node or provider. 'init' creates the node's keys in DIR (mode 0700) and prints\n"
     "the line to add to the directory authority's configuration; 'run' serves the network until\n"
     "SIGTERM or SIGINT; 'status' shows what a node in DIR is doing (from its metrics file). Every "
     "option may also be set in the INI file given with --config\n"
     "(key = value, without the leading dashes); flags override the file.\n";
 
+std::string Usage(const std::string& p) {
+  return "usage: " + p + " init --state-dir DIR --name NAME --role mix|provider [--layer N]\n" +
+         "       " + p + " run  --config FILE | --state-dir DIR [options]\n" + "       " + p +
+         " status --state-dir DIR | --config FILE\n" + "\n" + kAbout;
+}
+
 }  // namespace
 
-Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv) {
+Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv, const NodeProgram& program) {
   NodeConfig c;
   std::string role = "mix", config_file, dir_link, dir_verify, state_dir, metrics;
   po::options_description opts("Options");
@@ -62,16 +65,35 @@ Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv) {
   hidden.add_options()("command", po::value(&c.command)->default_value("run"), "");
   po::positional_options_description positional;
   positional.add("command", 1);
+  po::options_description own(program.options_heading.empty()
+                                  ? std::string("Options of ") + program.name
+                                  : program.options_heading);
+  for (const auto& o : program.options) {
+    own.add_options()(o.name.c_str(), po::value<std::string>()->value_name(o.value_name),
+                      o.help.c_str());
+  }
+  po::options_description file_keys;
+  file_keys.add(opts);
   po::options_description all;
   all.add(opts).add(hidden);
+  if (!program.options.empty()) {
+    all.add(own);
+    file_keys.add(own);
+  }
 
   std::ostringstream help;
-  help << kUsage << "\n" << opts;
+  help << Usage(program.name) << "\n";
+  if (!program.summary.empty()) help << program.summary << "\n\n";
+  help << opts;
+  if (!program.options.empty()) help << "\n" << own;
   c.help_text = help.str();
 
   po::variables_map vm;
-  if (Status s = ParseOptions(argc, argv, all, positional, opts, "sotto-mixnode", vm); !s.ok()) {
+  if (Status s = ParseOptions(argc, argv, all, positional, file_keys, program.name, vm); !s.ok()) {
     return s;
+  }
+  for (const auto& o : program.options) {
+    if (vm.count(o.name)) c.extra[o.name] = vm[o.name].as<std::string>();
   }
   if (vm.count("help")) {
     c.help = true;
@@ -79,7 +101,8 @@ Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv) {
   }
   if (c.command != "init" && c.command != "run" && c.command != "status") {
     return Status::InvalidArgument("unknown command '" + c.command +
-                                   "': use 'init', 'run' or 'status' (see --help)");
+                                   "': use 'init', 'run' or 'status' (see " + program.name +
+                                   " --help)");
   }
   if (state_dir.empty()) return Status::InvalidArgument("--state-dir is required");
   c.state_dir = state_dir;

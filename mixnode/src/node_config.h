@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "sotto/core/directory.h"
 #include "sotto/core/directory_client.h"
 #include "sotto/core/status.h"
+#include "sotto/mixnode/node_main.h"
 
 namespace sotto::mixnode {
 
@@ -28,9 +30,12 @@ struct NodeConfig {
   std::uint32_t resend_after_ms = 3000;
   bool help = false;
   std::string help_text;
+  std::map<std::string, std::string> extra;  // values of the program's own options
 };
 
-// argv as given to main (argv[0] is skipped).
-Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv);
+// argv as given to main (argv[0] is skipped). `program` names the program in the usage and in
+// errors and adds its own options (NodeProgram::options) to the flags and config keys.
+Result<NodeConfig> ParseNodeConfig(int argc, const char* const* argv,
+                                   const NodeProgram& program = {});
 
 }  // namespace sotto::mixnode

@@ -19,67 +19,7 @@ using sotto::Bytes;
 using sotto::client::ProviderLink;
 using sotto::testing::Testnet;
 
-namespace {
-
-struct Clients {
-  zmq::context_t ctx;
-  sotto::transport::CurveKeyPair alice = sotto::transport::CurveKeyPair::Generate();
-  sotto::transport::CurveKeyPair bob = sotto::transport::CurveKeyPair::Generate();
-  sotto::directory::Consensus consensus;
-  const sotto::directory::NodeDescriptor* pa = nullptr;
-  const sotto::directory::NodeDescriptor* pb = nullptr;
-  std::unique_ptr<ProviderLink> alice_link, bob_link;
-  sx::MailboxId bob_mailbox{};
-
-  explicit Clients(sotto::directory::Consensus c) : consensus(std::move(c)) {
-    for (const auto* p : consensus.Providers()) {
-      if (p->name == "provider-1") pa = p;
-      if (p->name == "provider-2") pb = p;
-    }
-    REQUIRE(pa != nullptr);
-    REQUIRE(pb != nullptr);
-    alice_link = std::make_unique<ProviderLink>(ctx, alice, *pa);
-    bob_link = std::make_unique<ProviderLink>(ctx, bob, *pb);
-    bob_mailbox = sotto::MailboxForLinkKey(bob.public_key);
-  }
-
-  Bytes Packet(const std::string& text) {
-    auto path = sotto::client::BuildPath(consensus, pa->id(), 0, pb->id());
-    REQUIRE(path.ok());
-    auto p = sx::CreateForwardPacket(
-        path.value(), bob_mailbox,
-        sotto::ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-    REQUIRE(p.ok());
-    return p.value();
-  }
-
-  // Fetches (and acknowledges) until `count` messages arrived or the timeout passed. Padding
-  // items (id 0) are skipped.
-  std::vector<std::string> Receive(std::size_t count, std::chrono::seconds timeout = 30s) {
-    std::vector<std::string> got;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
-      auto items = bob_link->Fetch(bob_mailbox, 64, 5000ms);
-      if (!items.ok()) {
-        std::this_thread::sleep_for(200ms);
-        continue;
-      }
-      std::vector<std::uint64_t> ids;
-      for (const auto& i : items.value()) {
-        if (sotto::wire::IsPadding(i)) continue;
-        got.emplace_back(i.payload.begin(), i.payload.end());
-        ids.push_back(i.id);
-      }
-      if (!ids.empty())
-        REQUIRE(bob_link->Ack(bob_mailbox, ids, 5000ms).ok());
-      else
-        std::this_thread::sleep_for(150ms);
-    }
-    return got;
-  }
-};
-
-}  // namespace
+using sotto::testing::Clients;
 
 TEST_CASE("a packet crosses the cascade into the right mailbox, which only its owner may read",
           "[integration]") {

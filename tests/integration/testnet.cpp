@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "sotto/core/bytes.h"
+#include "sotto/core/mailbox.h"
 
 extern char** environ;
 
@@ -24,6 +25,8 @@ namespace {
 
 std::string Bin(const std::string& name) {
   if (name == "sotto-directory") return std::string(SOTTO_BIN_DIR) + "/directory/sotto-directory";
+  if (name == "sotto-corrupt-node")
+    return std::string(SOTTO_BIN_DIR) + "/adversary/sotto-corrupt-node";
   return std::string(SOTTO_BIN_DIR) + "/mixnode/sotto-mixnode";
 }
 
@@ -72,7 +75,7 @@ std::string RunCommand(const std::vector<std::string>& argv) {
   return out;
 }
 
-Testnet::Testnet(TestnetOptions options) : options_(options) {
+Testnet::Testnet(TestnetOptions options) : options_(options), corrupt_(options.corrupt) {
   char tmpl[] = "/tmp/sotto-testnet-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
   dir_ = tmpl;
@@ -154,7 +157,7 @@ Testnet::Testnet(TestnetOptions options) : options_(options) {
                 "--genesis-unix",
                 std::to_string(authority_.clock.genesis_unix),
                 "--resend-after-ms",
-                "1000"};
+                std::to_string(options_.resend_after_ms)};
     Start(n);
   }
 }
@@ -174,6 +177,12 @@ void Testnet::Start(const std::string& node) {
   REQUIRE_FALSE(Running(node));
   // Reuse the bound port on restart: the consensus still names it.
   auto args = argv_.at(node);
+  if (auto c = corrupt_.find(node); c != corrupt_.end()) {
+    args[0] = Bin("sotto-corrupt-node");
+    args.push_back("--record");
+    args.push_back(RecordingPath(node).string());
+    args.insert(args.end(), c->second.begin(), c->second.end());
+  }
   const fs::path endpoint_file = dir_ / node / "endpoint";
   if (node != "directory" && fs::exists(endpoint_file)) {
     std::string ep = Slurp(endpoint_file);
@@ -232,6 +241,76 @@ bool Testnet::WaitForMetric(const std::string& node, const std::string& name, do
 }
 
 std::string Testnet::Log(const std::string& node) const { return Slurp(dir_ / (node + ".log")); }
+
+void Testnet::SetCorrupt(const std::string& node, std::optional<std::vector<std::string>> flags) {
+  REQUIRE_FALSE(Running(node));
+  if (flags) {
+    corrupt_[node] = std::move(*flags);
+  } else {
+    corrupt_.erase(node);
+  }
+}
+
+std::vector<nlohmann::json> Testnet::Recording(const std::string& node) const {
+  std::ifstream in(RecordingPath(node));
+  std::vector<nlohmann::json> events;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    // Only the last line may be cut short (the node flushes while running).
+    if (event.is_discarded() && in.peek() == EOF) break;
+    INFO(node << ": " << line);
+    REQUIRE_FALSE(event.is_discarded());
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+Clients::Clients(directory::Consensus c) : consensus(std::move(c)) {
+  for (const auto* p : consensus.Providers()) {
+    if (p->name == "provider-1") pa = p;
+    if (p->name == "provider-2") pb = p;
+  }
+  REQUIRE(pa != nullptr);
+  REQUIRE(pb != nullptr);
+  alice_link = std::make_unique<client::ProviderLink>(ctx, alice, *pa);
+  bob_link = std::make_unique<client::ProviderLink>(ctx, bob, *pb);
+  bob_mailbox = MailboxForLinkKey(bob.public_key);
+}
+
+Bytes Clients::Packet(const std::string& text) {
+  auto path = client::BuildPath(consensus, pa->id(), 0, pb->id());
+  REQUIRE(path.ok());
+  auto p = sphinx::CreateForwardPacket(
+      path.value(), bob_mailbox,
+      ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  REQUIRE(p.ok());
+  return p.value();
+}
+
+std::vector<std::string> Clients::Receive(std::size_t count, std::chrono::seconds timeout) {
+  std::vector<std::string> got;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
+    auto items = bob_link->Fetch(bob_mailbox, 64, 5000ms);
+    if (!items.ok()) {
+      std::this_thread::sleep_for(200ms);
+      continue;
+    }
+    std::vector<std::uint64_t> ids;
+    for (const auto& i : items.value()) {
+      if (wire::IsPadding(i)) continue;
+      got.emplace_back(i.payload.begin(), i.payload.end());
+      ids.push_back(i.id);
+    }
+    if (!ids.empty())
+      REQUIRE(bob_link->Ack(bob_mailbox, ids, 5000ms).ok());
+    else
+      std::this_thread::sleep_for(150ms);
+  }
+  return got;
+}
 
 directory::Consensus Testnet::WaitForConsensus(std::chrono::seconds timeout) {
   zmq::context_t ctx;

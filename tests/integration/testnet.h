@@ -2,6 +2,9 @@
 // (three mixes in one cascade, two providers) with fresh keys in a temporary state directory,
 // listening on 127.0.0.1 ports they pick themselves. Every process is killed and the directory
 // removed when the Testnet is destroyed, also when a test fails.
+//
+// Any node may run as the recording node sotto-corrupt-node instead (TestnetOptions::corrupt or
+// SetCorrupt), with its recording in <dir>/<node>.jsonl (adversary/README.md, "Recordings").
 #pragma once
 
 #include <sys/types.h>
@@ -9,11 +12,15 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "sotto/client_lib/provider_link.h"
 #include "sotto/core/directory_client.h"
+#include "sotto/core/sphinx.h"
 
 namespace sotto::testing {
 
@@ -23,6 +30,9 @@ struct TestnetOptions {
   std::uint32_t batch_size = 4;
   std::uint32_t batch_timeout_ms = 300;
   std::uint32_t min_batch = 4;
+  // Nodes run as sotto-corrupt-node, with these extra flags (besides --record).
+  std::map<std::string, std::vector<std::string>> corrupt;
+  std::uint32_t resend_after_ms = 1000;
 };
 
 class Testnet {
@@ -51,12 +61,43 @@ class Testnet {
   std::string Log(const std::string& node) const;
   const std::filesystem::path& dir() const { return dir_; }
 
+  // From the next Start(node) on, the node runs as sotto-corrupt-node with these extra flags
+  // (nullopt: as the honest sotto-mixnode again). Its recording keeps growing across restarts.
+  void SetCorrupt(const std::string& node, std::optional<std::vector<std::string>> flags);
+  std::filesystem::path RecordingPath(const std::string& node) const {
+    return dir_ / (node + ".jsonl");
+  }
+  // Every event of a node's recording so far (the node flushes at least every second).
+  std::vector<nlohmann::json> Recording(const std::string& node) const;
+
  private:
   std::filesystem::path dir_;
   TestnetOptions options_;
   directory::AuthorityInfo authority_;
   std::map<std::string, pid_t> pids_;
   std::map<std::string, std::vector<std::string>> argv_;
+  std::map<std::string, std::vector<std::string>> corrupt_;  // node → extra flags
+};
+
+// Two clients of the testnet: Alice at provider-1 sends Sphinx packets over the cascade to Bob's
+// mailbox at provider-2.
+struct Clients {
+  zmq::context_t ctx;
+  transport::CurveKeyPair alice = transport::CurveKeyPair::Generate();
+  transport::CurveKeyPair bob = transport::CurveKeyPair::Generate();
+  directory::Consensus consensus;
+  const directory::NodeDescriptor* pa = nullptr;
+  const directory::NodeDescriptor* pb = nullptr;
+  std::unique_ptr<client::ProviderLink> alice_link, bob_link;
+  sphinx::MailboxId bob_mailbox{};
+
+  explicit Clients(directory::Consensus c);
+  // A forward packet from Alice's provider over the cascade into Bob's mailbox.
+  Bytes Packet(const std::string& text);
+  // Fetches (and acknowledges) until `count` messages arrived or the timeout passed. Padding
+  // items (id 0) are skipped.
+  std::vector<std::string> Receive(std::size_t count,
+                                   std::chrono::seconds timeout = std::chrono::seconds(30));
 };
 
 // Runs a command, returns its stdout (fails the test if it exits non-zero).
