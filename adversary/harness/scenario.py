@@ -23,6 +23,8 @@ from .errors import HarnessError
 
 # Keys that only change how sotto-sim measures, never the network.
 SIM_ONLY = {"track_entropy", "entropy_epsilon", "repetitions"}
+# Keys by which sotto-sim models the testnet itself; the real testnet has its own values.
+SIM_MODELS_TESTNET = {"processing_us"}
 
 # Keys the workload (sotto-sim workload, or the stand-in) consumes.
 WORKLOAD_KEYS = {"seed", "real_rate_per_s", "social_graph", "friends", "duration_s",
@@ -189,13 +191,17 @@ def translate(s, authority_overrides=()):
         "path_length", "policy", "batch_size", "timeout_ms", "period_ms", "pool_keep_fraction",
         "pool_min_keep", "mean_delay_ms", "min_batch", "provider_policy", "link_latency_ms",
         "payload_rate_per_s", "loop_rate_per_s", "drop_rate_per_s", "arrivals",
-        "corrupt_mix_fraction", "corrupt_layers", "corrupt_providers"})
+        "corrupt_mix_fraction", "corrupt_mix_probability", "corrupt_layers",
+        "corrupt_providers", "provider_dummies"} | SIM_MODELS_TESTNET)
     for key in sorted(s.values):
         if key not in known and not s.is_default(key):
             _refuse(s, key, "the harness does not know this key yet (leave it at its default, "
                             f"{s.defaults[key]})")
     for key in sorted(SIM_ONLY & set(s.lines)):
         notes.append(f"{key} is sotto-sim's own setting; the testnet ignores it")
+    for key in sorted(SIM_MODELS_TESTNET & set(s.lines)):
+        notes.append(f"{key} = {s.text(key)} is the simulator's model of the testnet's nodes; "
+                     "the real nodes take what they take")
 
     clients = s.count("clients")
     if clients > MAX_CLIENTS:
@@ -239,6 +245,9 @@ def translate(s, authority_overrides=()):
     if s.text("provider_policy") != "same":
         _refuse(s, "provider_policy", "sotto-mixnode providers mix with the mixes' policy "
                                       "(provider_policy = same)")
+    if "provider_dummies" in s.values and s.text("provider_dummies") != "false":
+        _refuse(s, "provider_dummies", "sotto-mixnode providers never pad their rounds "
+                                       "(provider_dummies = false)")
     latency = s.number("link_latency_ms")
     if latency > 5:
         _refuse(s, "link_latency_ms", "the testnet adds no link latency; its links and node "
@@ -253,8 +262,9 @@ def translate(s, authority_overrides=()):
         _refuse(s, "arrivals", "sotto clients send Poisson streams (arrivals = poisson)")
     if s.count("message_packets") != 1:
         _refuse(s, "message_packets", "a sotto text is one packet (message_packets = 1)")
-    for key in ("corrupt_mix_fraction", "corrupt_layers", "corrupt_providers"):
-        if not s.is_default(key) and s.text(key) not in ("0", "", "false"):
+    for key in ("corrupt_mix_fraction", "corrupt_mix_probability", "corrupt_layers",
+                "corrupt_providers"):
+        if key in s.values and s.text(key) not in ("0", "", "false"):
             _refuse(s, key, "corrupt nodes are chosen with the harness's attack modules, not "
                             "the scenario (see adversary/README.md); leave it at its default")
     real = s.number("real_rate_per_s")

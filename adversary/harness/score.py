@@ -28,6 +28,9 @@ class RunData:
     def sim_prediction(self):
         return self._sim
 
+    def observer_view(self):
+        return self.view
+
 
 def roles_of(info, consensus):
     node_roles = {n["name"]: n["role"] for n in consensus.get("nodes", [])}
@@ -109,6 +112,7 @@ def score(rd, attacks, bin_dir, log, sim=True):
     clients = [c["name"] for c in info["clients"]]
     view = ObserverView(events or [], info["hosts"], roles, clients, cascade_of(consensus),
                         consensus.get("params", {}))
+    run.view = view
     rows = []
     for n in names:
         a = REGISTRY[n]

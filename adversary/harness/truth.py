@@ -21,15 +21,14 @@ be looked up per message.
 
 truth.json: {"clients": [...], "messages": [...], "fetches": [...], "links": {...},
 "checks": {...}} (see build())."""
-import bisect
 import glob
 import os
 from collections import defaultdict, deque
 
-from .errors import HarnessError
 
 MATCH_BEFORE_US = 5_000        # a frame may appear at most this long before its `out` record
 MATCH_AFTER_US = 2_000_000     # ... and at most this long after it
+RECEIVE_LAG_US = 500_000       # a frame is processed (`in`) at most this long after it arrived
 
 
 def load_recordings(rec_dir, read_jsonl):
@@ -41,16 +40,17 @@ def load_recordings(rec_dir, read_jsonl):
 
 
 class Chain:
-    __slots__ = ("sender", "provider", "hops", "verdict", "mailbox", "item", "t_in",
+    __slots__ = ("sender", "provider", "hops", "ins", "verdict", "mailbox", "item", "t_in",
                  "t_deliver", "final", "index", "hops_events")
 
     def __init__(self, sender, provider, t_in):
         self.sender, self.provider, self.t_in = sender, provider, t_in
-        self.hops = []          # [(node, next node, out event)] in order
+        self.hops = []          # [(node, next node, out record)] in order
+        self.ins = []           # the `in` record at each node, the sender's provider first
         self.verdict = None
         self.mailbox = self.item = self.t_deliver = self.final = None
         self.index = None
-        self.hops_events = []   # capture event index per hop (client link first), or None
+        self.hops_events = []   # capture event index of each hop's frame (client link first)
 
 
 def trace_packets(recordings, client_of_label):
@@ -74,21 +74,21 @@ def trace_packets(recordings, client_of_label):
             c = Chain(sender, node, e["t"])
             cur_node, cur = node, e
             for _ in range(16):
+                c.ins.append(cur)
                 v = str(cur.get("verdict") or "")
                 if v != "forward":
                     c.verdict, c.final = v, cur
                     if v == "deliver":
-                        c.mailbox, c.item, c.t_deliver = cur.get("mailbox"), cur.get("item"), \
-                            cur["t"]
+                        c.mailbox, c.item, c.t_deliver = (cur.get("mailbox"), cur.get("item"),
+                                                          cur["t"])
                     break
-                outs = [o for o in outs_by_pool.get((cur_node, cur.get("pool")), [])
-                        if not o.get("resend")] or outs_by_pool.get((cur_node, cur.get("pool")),
-                                                                    [])
+                outs = outs_by_pool.get((cur_node, cur.get("pool")), [])
+                firsts = [o for o in outs if not o.get("resend") and o.get("action") != "replayed"]
                 if not outs:
                     c.verdict = "not_forwarded"
                     loose["not_forwarded"] += 1
                     break
-                out = outs[0]
+                out = (firsts or outs)[0]
                 nxt = out.get("to")
                 c.hops.append((cur_node, nxt, out))
                 cur = ins_by_link.get((nxt, cur_node, out.get("link_id")))
@@ -104,71 +104,107 @@ def trace_packets(recordings, client_of_label):
     return chains, dict(loose)
 
 
-def match_link(records, frames):
-    """Pairs records (sorted times of `out` events on one link) with frames (sorted (t0, event
-    index) of PACKET frames on the same link), in order. Returns ({record i: event index},
-    unmatched records, unmatched frames)."""
+def match_forward(times, frames):
+    """Each record (sorted send times) to the first unused frame (sorted (t0, index)) that left
+    after it (or at most MATCH_BEFORE_US before: clocks are the same, the order is not quite).
+    Returns {record position: event index}."""
     got, j = {}, 0
-    for i, t in enumerate(records):
+    for i, t in enumerate(times):
         while j < len(frames) and frames[j][0] < t - MATCH_BEFORE_US:
             j += 1
         if j < len(frames) and frames[j][0] <= t + MATCH_AFTER_US:
             got[i] = frames[j][1]
             j += 1
-    return got, len(records) - len(got), len(frames) - len(got)
+    return got
 
 
-def match_capture(chains, recordings, events, clients):
-    """Sets chain hops' capture event indices; returns per-link counts (recorded vs captured)."""
-    frames = defaultdict(list)
-    for i, e in enumerate(events or []):
+def match_backward(times, frames):
+    """Each record (sorted processing times) to the latest unused frame (sorted (t, index))
+    fully received before it. Returns {record position: event index}."""
+    got, j = {}, len(frames) - 1
+    for i in range(len(times) - 1, -1, -1):
+        while j >= 0 and frames[j][0] > times[i]:
+            j -= 1
+        if j >= 0 and times[i] - frames[j][0] <= RECEIVE_LAG_US:
+            got[i] = frames[j][1]
+            j -= 1
+    return got
+
+
+def match_capture(recordings, events, host_of_peer):
+    """Maps recording records to capture frames, link by link, by time and order: every
+    `out` record to the frame it sent, every `in` record to the frame it received. Returns
+    ({id(record): event index}, per-link counts of records and frames)."""
+    t0s, t1s = defaultdict(list), defaultdict(list)
+    for i, e in enumerate(events):
         if e["kind"] == "PACKET":
-            frames[(e["src"], e["dst"])].append((e["t0"], i))
-    per_link = {}
-    # Node → node: every `out` record (resends too: they are frames on the wire).
-    outs = defaultdict(list)
+            t0s[(e["src"], e["dst"])].append((e["t0"], i))
+            t1s[(e["src"], e["dst"])].append((e["t"], i))
+    for v in list(t0s.values()) + list(t1s.values()):
+        v.sort()
+    outs, ins = defaultdict(list), defaultdict(list)
     for node, evs in recordings.items():
         for e in evs:
             if e.get("ev") == "out":
                 outs[(node, e.get("to"))].append(e)
-    ev_of_out = {}
-    for link, recs in outs.items():
-        recs.sort(key=lambda e: e["t"])
-        got, miss_r, miss_f = match_link([r["t"] for r in recs], frames.get(link, []))
-        for i, idx in got.items():
-            ev_of_out[id(recs[i])] = idx
-        per_link[f"{link[0]}->{link[1]}"] = {"recorded": len(recs),
-                                             "captured": len(frames.get(link, [])),
-                                             "unmatched_records": miss_r,
-                                             "unmatched_frames": miss_f}
-    # Client → provider: the provider's `in` records from each client.
-    ev_of_in = {}
-    ins = defaultdict(list)
-    for c in chains:
-        ins[(clients[c.sender]["name"], c.provider)].append(c)
-    for link, cs in ins.items():
-        # The frame precedes the `in` record (it was received, then processed).
-        # In order, one frame per record: a two-pointer pass from the end gives each record
-        # the latest frame before it that no later record took.
-        fr = frames.get(link, [])
-        j, pairs = len(fr) - 1, {}
-        for i in range(len(cs) - 1, -1, -1):
-            while j >= 0 and fr[j][0] > cs[i].t_in:
-                j -= 1
-            if j >= 0 and cs[i].t_in - fr[j][0] <= MATCH_AFTER_US:
-                pairs[i] = fr[j][1]
-                j -= 1
-        for i, idx in pairs.items():
-            ev_of_in[cs[i].index] = idx
-        per_link[f"{link[0]}->{link[1]}"] = {"recorded": len(cs), "captured": len(fr),
-                                             "unmatched_records": len(cs) - len(pairs),
-                                             "unmatched_frames": len(fr) - len(pairs)}
-    for c in chains:
-        c_events = [ev_of_in.get(c.index)]
-        for _node, _nxt, out in c.hops:
-            c_events.append(ev_of_out.get(id(out)))
-        c.hops_events = c_events
-    return per_link
+            elif e.get("ev") == "in":
+                ins[(host_of_peer(e.get("from")), node)].append(e)
+    ev_of, per_link = {}, {}
+    for link in sorted(set(outs) | set(ins), key=str):
+        frames = t0s.get(link, [])
+        row = {"captured": len(frames)}
+        for kind, recs, match, fr in (("out", outs.get(link), match_forward, frames),
+                                      ("in", ins.get(link), match_backward, t1s.get(link, []))):
+            if not recs:
+                continue
+            recs.sort(key=lambda e: e["t"])
+            got = match([r["t"] for r in recs], fr)
+            for i, idx in got.items():
+                ev_of[id(recs[i])] = idx
+            row[f"recorded_{kind}"] = len(recs)
+            row[f"unmatched_{kind}"] = len(recs) - len(got)
+        # On a link between two recording nodes, an `in` whose link id names exactly one `out`
+        # of the sender takes that out's frame (ids are unique per link for real packets; a
+        # dummy's id is 0 on today's code and keeps its match by time).
+        by_id = defaultdict(list)
+        for r in outs.get(link, []):
+            by_id[r.get("link_id")].append(r)
+        for r in ins.get(link, []):
+            same = [o for o in by_id.get(r.get("link_id"), []) if o["t"] <= r["t"]]
+            if r.get("link_id") not in (None, "0000000000000000") and same:
+                if id(same[-1]) in ev_of:
+                    ev_of[id(r)] = ev_of[id(same[-1])]
+                else:  # the frame was not captured: no guess by time either
+                    ev_of.pop(id(r), None)
+        # What the sender recorded handing over (out), else what the receiver processed (in:
+        # client links, whose sender records nothing).
+        row["recorded"] = row.get("recorded_out", row.get("recorded_in", 0))
+        row["unmatched_records"] = row.get("unmatched_out", row.get("unmatched_in", 0))
+        row["unmatched_frames"] = max(0, len(frames) - row["recorded"] + row["unmatched_records"])
+        per_link[f"{link[0]}->{link[1]}"] = row
+    return ev_of, per_link
+
+
+def true_rounds(recordings, ev_of):
+    """Per node, the rounds as the node released them: [(input event indices, output event
+    indices)], from `release` events and the `out` records after each (resends and replayed
+    copies belong to no round), with each real output's input found by its pool id."""
+    out = {}
+    for node, evs in recordings.items():
+        in_of_pool = {e["pool"]: e for e in evs if e.get("ev") == "in" and e.get("pool") is not None}
+        rounds, cur = [], None
+        for e in evs:
+            if e.get("ev") == "release":
+                cur = ([], [])
+                rounds.append(cur)
+            elif e.get("ev") == "out" and cur is not None and not e.get("resend") \
+                    and e.get("action") != "replayed":
+                cur[1].append(ev_of.get(id(e)))
+                if not e.get("dummy"):
+                    src = in_of_pool.get(e.get("pool"))
+                    cur[0].append(ev_of.get(id(src)) if src else None)
+        out[node] = [r for r in rounds if r[1]]
+    return out
 
 
 def build(run_info, recordings, sent, finals, events):
@@ -177,9 +213,19 @@ def build(run_info, recordings, sent, finals, events):
     label = {c["mailbox"][:16]: c["index"] for c in clients}
     mailbox_owner = {c["mailbox"]: c["index"] for c in clients}
     chains, loose = trace_packets(recordings, label)
-    for c in chains:
-        c.hops_events = [None] * (len(c.hops) + 1)
-    per_link = match_capture(chains, recordings, events, clients) if events else {}
+    name_of_label = {c["mailbox"][:16]: c["name"] for c in clients}
+
+    def host_of_peer(peer):
+        peer = str(peer)
+        return name_of_label.get(peer[len("client:"):], peer) if peer.startswith("client:") \
+            else peer
+
+    per_link, rounds = {}, {}
+    if events:
+        ev_of, per_link = match_capture(recordings, events, host_of_peer)
+        for c in chains:
+            c.hops_events = [ev_of.get(id(r)) for r in c.ins]
+        rounds = true_rounds(recordings, ev_of)
     delivered = {}
     for c in chains:
         if c.verdict == "deliver":
@@ -275,9 +321,9 @@ def build(run_info, recordings, sent, finals, events):
                "in_inbox": n_in}
         if c is not None:
             row.update({"chain": c.index, "t_in": c.t_in, "t_deliver": c.t_deliver,
-                        "path": [h[0] for h in c.hops] + [c.final and (c.hops[-1][1] if c.hops
-                                                                       else c.provider)],
-                        "events": c.hops_events, "final_event": c.hops_events[-1],
+                        "path": [c.provider] + [h[1] for h in c.hops],
+                        "events": c.hops_events,
+                        "final_event": c.hops_events[-1] if c.hops_events else None,
                         "verdict": c.verdict})
         messages.append(row)
     verdicts = defaultdict(int)
@@ -293,7 +339,7 @@ def build(run_info, recordings, sent, finals, events):
                        if e.get("ev") == "out" and e.get("resend")),
     }
     return {"clients": clients, "messages": messages, "fetches": fetch_rows,
-            "links": per_link, "checks": checks}
+            "links": per_link, "checks": checks, "rounds": rounds}
 
 
 class Truth:
@@ -306,6 +352,7 @@ class Truth:
         self.fetches = data["fetches"]
         self.checks = data["checks"]
         self.links = data.get("links", {})
+        self.rounds = data.get("rounds", {})
 
     def measured(self):
         return [m for m in self.messages if m["measured"] and "chain" in m]

@@ -1,8 +1,8 @@
 """The workload: who writes to whom, and when.
 
 Format (what `sotto-sim workload SCENARIO --out FILE` writes; JSON Lines): a first line
-`{"scenario": {...}}` (the scenario's keys, and whatever else the simulator says about the
-draw, e.g. the friends graph), then one object per message:
+`{"scenario": {...}}` (every key, and what the simulator drew: `friend_lists`,
+`client_provider`, `measured`), then one object per message:
 `{"id": N, "created_us": T, "sender": I, "recipient": J, "packets": 1}` with clients numbered
 0..clients-1 and T in microseconds from the start of the run (simulated time 0 = when the
 harness starts playing, after its warm-up).
@@ -35,7 +35,7 @@ class Workload:
         """Unordered client pairs that must know each other: the friends graph if the header
         has one, else every pair that exchanges a message."""
         pairs = set()
-        friends = self.header.get("friends")
+        friends = self.header["scenario"].get("friend_lists", self.header.get("friends"))
         if isinstance(friends, list):
             for u, fl in enumerate(friends):
                 for v in fl:

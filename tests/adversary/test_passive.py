@@ -23,26 +23,54 @@ def view(events, clients=("c0", "c1", "c2", "c3"), cascade=("mix-1",)):
 class InferRoundsTest(unittest.TestCase):
     def test_threshold_rounds_take_the_earliest_inputs(self):
         ins = [(t, f"i{t}") for t in (10, 20, 30, 40, 50, 60)]
-        outs = [(100 + k, f"a{k}") for k in range(4)] + [(9000 + k, f"b{k}") for k in range(4)]
-        rounds, anomalies = infer_rounds(ins, outs)
+        outs = [(100 + k, 100 + k, f"a{k}") for k in range(4)] + [
+            (9000 + k, 9000 + k, f"b{k}") for k in range(4)]
+        rounds, anomalies, _ = infer_rounds(ins, outs)
         self.assertEqual(anomalies, 0)
         self.assertEqual([r[0] for r in rounds], [["i10", "i20", "i30", "i40"], ["i50", "i60"]])
         self.assertEqual([len(r[1]) for r in rounds], [4, 4])  # the second padded with dummies
 
     def test_inputs_after_a_burst_start_wait_for_the_next(self):
         ins = [(10, "x"), (105, "late")]
-        outs = [(100, "o1"), (101, "o2"), (5000, "o3")]
-        rounds, _ = infer_rounds(ins, outs)
+        outs = [(100, 100, "o1"), (101, 101, "o2"), (5000, 5000, "o3")]
+        rounds, _, _ = infer_rounds(ins, outs)
         self.assertEqual([r[0] for r in rounds], [["x"], ["late"]])
 
     def test_burst_gap_splits_rounds(self):
-        outs = [(0, "a"), (2999, "b"), (6000, "c")]   # gaps 2999 (same burst), 3001 (new)
-        rounds, anomalies = infer_rounds([(-1, "i"), (4000, "j")], outs)
+        outs = [(0, 0, "a"), (999, 999, "b"), (2000, 2000, "c")]  # gaps 999, then 1001
+        rounds, anomalies, _ = infer_rounds([(-1, "i"), (1500, "j")], outs)
         self.assertEqual([r[1] for r in rounds], [["a", "b"], ["c"]])
         self.assertEqual(anomalies, 0)
 
+    def test_a_frame_held_back_by_tcp_stays_in_its_burst(self):
+        # b starts with a, ends 6 ms later (TCP held it back); c starts as b ends: one burst.
+        outs = [(0, 0, "a"), (0, 6000, "b"), (6000, 6000, "c"), (20000, 20000, "d")]
+        rounds, _, _ = infer_rounds([(-3, "i"), (-2, "j"), (-1, "k"), (10000, "l")], outs)
+        self.assertEqual([r[1] for r in rounds], [["a", "b", "c"], ["d"]])
+        self.assertEqual([r[0] for r in rounds], [["i", "j", "k"], ["l"]])
+
+    def test_touching_rounds_take_the_inputs_that_arrived_during_the_burst(self):
+        # Two rounds of 4 leave back to back (one burst of 8 > min_batch 4): the second
+        # round's inputs arrived while the first was on the wire.
+        ins = [(t, f"i{t}") for t in (1, 2, 3, 4, 150, 160, 170, 180)]
+        outs = [(100 + k, 200 + 100 * k, f"o{k}") for k in range(8)]
+        rounds, _, _ = infer_rounds(ins, outs, pad_to=4)
+        self.assertEqual([len(r[0]) for r in rounds], [8])
+        rounds, _, _ = infer_rounds(ins, outs, pad_to=8)  # 8 frames could be padding
+        self.assertEqual([len(r[0]) for r in rounds], [4])
+
+    def test_an_input_never_released_does_not_shift_later_rounds(self):
+        # "x" was refused by the node: it never leaves. Rounds after it stay right.
+        ins = [(0, "x"), (100_000, "a"), (100_001, "b"), (300_000, "c"), (300_001, "d")]
+        outs = [(150_000, 150_000, "o1"), (150_001, 150_001, "o2"),
+                (350_000, 350_000, "o3"), (350_001, 350_001, "o4")]
+        rounds, _, dropped = infer_rounds(ins, outs)
+        self.assertEqual([r[0] for r in rounds], [["x", "a"], ["c", "d"]])
+        self.assertEqual(dropped, 1)
+
     def test_inputless_burst_is_an_anomaly(self):
-        rounds, anomalies = infer_rounds([(0, "i")], [(10, "a"), (50000, "resend")])
+        rounds, anomalies, _ = infer_rounds([(0, "i")], [(10, 10, "a"),
+                                                          (50000, 50000, "resend")])
         self.assertEqual(anomalies, 1)
         self.assertEqual(rounds[1][0], [])
 
@@ -56,7 +84,7 @@ class PropagateTest(unittest.TestCase):
         e += [ev(10000, "mix-1", "provider-1") for _ in range(3)]
         e += [ev(10000, "mix-1", "provider-2") for _ in range(3)]
         v, events = view(e)
-        belief, diag, shares = propagate(v)
+        belief, diag, shares, _ = propagate(v)
         finals = [belief[i] for i, x in enumerate(events) if x["src"] == "mix-1"]
         self.assertEqual(len(finals), 6)
         want = (1 / 6, 1 / 3, 1 / 6, 1 / 3)
@@ -74,7 +102,7 @@ class PropagateTest(unittest.TestCase):
         e = [ev(100, "c1", "provider-2"), ev(200, "provider-2", "mix-1")]
         e += [ev(9000, "mix-1", "provider-1") for _ in range(4)]
         v, events = view(e)
-        belief, _, _ = propagate(v)
+        belief, _, _, _ = propagate(v)
         finals = [belief[i] for i, x in enumerate(events) if x["src"] == "mix-1"]
         self.assertEqual(finals, [(0.0, 1.0, 0.0, 0.0)] * 4)
 
@@ -85,7 +113,7 @@ class PropagateTest(unittest.TestCase):
              ev(30000, "c2", "provider-1"), ev(40000, "provider-1", "mix-1"),
              ev(50000, "mix-1", "provider-2")]
         v, events = view(e)
-        belief, diag, _ = propagate(v)
+        belief, diag, _, _ = propagate(v)
         self.assertEqual(diag["provider-1"]["inputs"], 2)
         last = [belief[i] for i, x in enumerate(events) if x["t"] == 50000][0]
         self.assertEqual(last, (0.0, 0.0, 1.0, 0.0))
@@ -98,7 +126,7 @@ class PropagateTest(unittest.TestCase):
               ev(10000, "mix-2", "mix-3"), ev(10000, "mix-2", "mix-3"),
               ev(15000, "mix-3", "provider-1"), ev(15000, "mix-3", "provider-2")]
         v, events = view(e, cascade=("mix-1", "mix-2", "mix-3"))
-        belief, diag, _ = propagate(v)
+        belief, diag, _, _ = propagate(v)
         finals = [belief[i] for i, x in enumerate(events) if x["src"] == "mix-3"]
         self.assertEqual(finals, [(0.5, 0.5, 0.0, 0.0)] * 2)
         self.assertEqual(diag["mix-2"]["round_shapes"], {"2->2": 1})

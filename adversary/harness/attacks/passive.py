@@ -5,14 +5,21 @@ Every client packet (a PACKET frame from a client's address to a provider) start
 mass on that client. Each node's rounds are inferred from the capture alone:
 
 - a node's outputs (PACKET frames towards its next hop: provider → mix-1, mix-k → mix-k+1,
-  last mix → providers) come in bursts — a threshold-timeout round is released in one loop,
-  its frames leave within about a millisecond, and rounds are further apart than
-  `burst_gap_us` (3 ms) far more often than not;
+  last mix → providers) come in bursts — a threshold-timeout round is released in one loop
+  and its frames are written back to back: a frame that starts less than `burst_gap_us`
+  (1 ms) after the burst's latest frame ended belongs to the same burst (TCP may hold part of
+  a burst back for milliseconds; the link is then busy with the burst, not idle);
 - the round's inputs are the earliest inputs not yet used that arrived (last byte) before the
   burst's first byte, at most as many as the burst has packets: the policy releases its whole
   pool, the event loop pools packets in arrival order, and a burst larger than the inputs
   available can only be padding (mixes pad to min_batch with dummies; providers never pad).
-  Inputs beyond the burst's size arrived too late for that round and wait for the next;
+  A burst of more frames than the padding size had exactly that many inputs: if they had not
+  all arrived when it began, a second round was released right behind the first, and the
+  inputs that arrived while the burst was on the wire are its inputs too;
+  Inputs beyond the burst's size were not processed in time for that round and wait for the
+  next; an input still unused `straggle_us` (20 ms) before the previous burst began was never
+  released (a packet the node refused or dropped) and is set aside, so that one lost input
+  cannot shift every later round;
 - every output of the round gets the uniform mixture of the round's inputs' distributions
   (dummies cannot be told apart, so they carry the round's mixture, as in the simulator).
 
@@ -26,35 +33,57 @@ from collections import Counter
 from .. import scoring, stats
 from .base import Attack, register
 
-BURST_GAP_US = 3000
+BURST_GAP_US = 1000
+STRAGGLE_US = 20000
 
 
-def infer_rounds(ins, outs, gap_us=BURST_GAP_US):
-    """ins: [(t_last, key)], outs: [(t_first, key)] (any order). Returns [(input keys, output
-    keys, start time)] per inferred round, and the number of input-less bursts."""
+def infer_rounds(ins, outs, gap_us=BURST_GAP_US, straggle_us=STRAGGLE_US, pad_to=0):
+    """ins: [(t_last, key)]; outs: [(t_first, t_last, key)] (any order); pad_to: the size the
+    node pads a round to with dummies (the consensus' min_batch for mixes, 0 for providers).
+    Returns ([(input keys, output keys, start time)] per inferred round, input-less bursts,
+    inputs never released)."""
     ins = sorted(ins)
-    outs = sorted(outs)
     bursts = []
-    for t, k in outs:
-        if bursts and t - bursts[-1][2] < gap_us:
+    for t0, t1, k in sorted(outs):
+        if bursts and t0 - bursts[-1][2] < gap_us:
             bursts[-1][1].append(k)
-            bursts[-1][2] = t
+            bursts[-1][2] = max(bursts[-1][2], t1)
         else:
-            bursts.append([t, [k], t])
-    rounds, used, anomalies = [], 0, 0
-    for start, keys, _last in bursts:
+            bursts.append([t0, [k], t1])
+    rounds, used, anomalies, dropped = [], 0, 0, 0
+    prev_start = None
+    for start, keys, end in bursts:
+        # An input still unused that arrived well before the previous burst can never be
+        # released (refused or dropped by the node): it is no one's input.
+        while (used < len(ins) and prev_start is not None
+               and ins[used][0] < prev_start - straggle_us):
+            used += 1
+            dropped += 1
+        k = len(keys)
+        # A round of r real packets leaves as max(r, pad_to) frames: more frames than the
+        # padding means exactly that many inputs. If fewer had arrived when the burst began,
+        # a second round was triggered while the first was being sent (the bursts touch):
+        # its inputs arrived before the burst ended.
+        want = k if k > pad_to else None
         avail = used
         while avail < len(ins) and ins[avail][0] < start:
             avail += 1
-        take = min(avail - used, len(keys))
-        rounds.append(([k for _, k in ins[used:used + take]], keys, start))
+        if want is not None and avail - used < want:
+            while avail < len(ins) and ins[avail][0] < end and avail - used < want:
+                avail += 1
+        take = min(avail - used, k)
+        rounds.append(([k_ for _, k_ in ins[used:used + take]], keys, start))
         anomalies += take == 0
         used += take
-    return rounds, anomalies
+        prev_start = start
+    return rounds, anomalies, dropped
 
 
-def propagate(view, gap_us=BURST_GAP_US):
-    """{event index: distribution} for every PACKET frame, and per-node diagnostics."""
+def propagate(view, gap_us=BURST_GAP_US, given_rounds=None):
+    """{event index: distribution} for every PACKET frame, per-node diagnostics, each client's
+    packet count, and the rounds used. `given_rounds` ({node: [(input indices, output
+    indices)]}) replaces the inference — e.g. the true rounds from the recordings, for an
+    observer who knew every round exactly (a diagnostic, not an attack)."""
     n = len(view.clients)
     cindex = {c: i for i, c in enumerate(view.clients)}
     providers, mixes = view.providers, list(view.cascade)
@@ -79,13 +108,21 @@ def propagate(view, gap_us=BURST_GAP_US):
             shares[cindex[src]] += 1
             ins[dst].append((e["t"], i))
         elif src in nxt and dst in nxt[src]:
-            outs[src].append((e["t0"], i))
+            outs[src].append((e["t0"], e["t"], i))
             if prev.get(dst):
                 ins[dst].append((e["t"], i))
     diag = {}
     uniform = tuple([1.0 / n] * n)
+    used = {}
     for x in nodes:
-        rounds, anomalies = infer_rounds(ins[x], outs[x], gap_us)
+        if given_rounds is None:
+            pad = int(view.params.get("min_batch", 0)) if x in mixes else 0
+            rounds, anomalies, dropped = infer_rounds(ins[x], outs[x], gap_us, pad_to=pad)
+        else:
+            rounds = [([k for k in r[0] if k is not None], [k for k in r[1] if k is not None],
+                       None) for r in given_rounds.get(x, [])]
+            anomalies, dropped = sum(1 for r in rounds if not r[0]), None
+        used[x] = [[r[0], r[1]] for r in rounds]
         last = uniform
         sizes = Counter()
         for in_keys, out_keys, _ in rounds:
@@ -96,9 +133,30 @@ def propagate(view, gap_us=BURST_GAP_US):
                 belief[k] = last
             sizes[f"{len(in_keys)}->{len(out_keys)}"] += 1
         diag[x] = {"inputs": len(ins[x]), "outputs": len(outs[x]), "rounds": len(rounds),
-                   "inputless_bursts": anomalies,
+                   "inputless_bursts": anomalies, "inputs_never_released": dropped,
                    "round_shapes": dict(sizes.most_common(12))}
-    return belief, diag, shares
+    return belief, diag, shares, used
+
+
+def round_accuracy(inferred, true):
+    """Per node: the share of output frames whose inferred round had exactly the true round's
+    inputs."""
+    out = {}
+    for node, rounds in true.items():
+        truth_of = {}
+        for ins, outs in rounds:
+            key = frozenset(i for i in ins if i is not None)
+            for o in outs:
+                truth_of[o] = key
+        got = {}
+        for ins, outs in inferred.get(node, []):
+            key = frozenset(ins)
+            for o in outs:
+                got[o] = key
+        common = [o for o in truth_of if o is not None and o in got]
+        if common:
+            out[node] = sum(got[o] == truth_of[o] for o in common) / len(common)
+    return out
 
 
 @register
@@ -109,12 +167,12 @@ class PassiveObserver(Attack):
     needs = {"capture", "truth"}
 
     def observe(self, view):
-        belief, diag, shares = propagate(view)
+        belief, diag, shares, rounds = propagate(view)
         last = view.cascade[-1] if view.cascade else None
         final = {str(k): list(d) for k, d in belief.items()
                  if view.events[k]["src"] == last}
         return {"beliefs": final, "nodes": diag, "client_packet_shares": shares,
-                "burst_gap_us": BURST_GAP_US}
+                "burst_gap_us": BURST_GAP_US, "rounds": rounds}
 
     def score(self, obs, truth, run):
         pairs, missing = [], 0
@@ -131,9 +189,21 @@ class PassiveObserver(Attack):
                   "measure": "sender of each real message",
                   "unscored_messages": missing,
                   "chance_note": f"1/{n}: any client could have sent it"})
-        acc = truth.round_accuracy(obs) if hasattr(truth, "round_accuracy") else None
-        if acc:
-            s["round_inference"] = acc
+        if truth.rounds and run is not None and run.events is not None:
+            # Diagnostics: how well the rounds were inferred, and what an observer who knew
+            # every round exactly would have been left with (the same propagation).
+            s["round_inference_exact"] = round_accuracy(obs["rounds"], truth.rounds)
+            view = run.observer_view()
+            ob, _, _, _ = propagate(view, given_rounds=truth.rounds)
+            oracle = [(m["sender"], ob[m["final_event"]]) for m in truth.measured()
+                      if m.get("final_event") in ob]
+            if oracle:
+                o = scoring.sender_scores(oracle, n)
+                s["oracle_entropy"], s["oracle_entropy_ci"] = o["entropy_mean"], o["entropy_ci"]
+                s["oracle_success"] = o["success"]
+            allp = [stats.entropy_bits(d) for d in obs["beliefs"].values()]
+            s["all_packets_entropy"] = stats.mean(allp)
+            s["all_packets"] = len(allp)
         sim = run.sim_prediction()
         if sim:
             s["sim_entropy"] = sim["entropy_mean"]
