@@ -45,10 +45,12 @@ def cascade_of(consensus):
 
 
 def observer_events(rd, info, roles, log):
-    if not info.get("observer") or not os.path.exists(rd.p("pcap")):
+    have_pcap = os.path.exists(rd.p("pcap"))
+    if not info.get("observer") or not (have_pcap or rd.exists("links")):
         log("observer: no capture in this run (loopback mode): the passive attacks are skipped")
         return None
-    if rd.exists("links") and os.path.getmtime(rd.p("links")) >= os.path.getmtime(rd.p("pcap")):
+    if rd.exists("links") and (not have_pcap or os.path.getmtime(rd.p("links")) >=
+                               os.path.getmtime(rd.p("pcap"))):
         return linkevents.read(rd.p("links"))
     log(f"observer: extracting link events from {rd.p('pcap')} "
         f"({os.path.getsize(rd.p('pcap')) / 1e6:.0f} MB)")

@@ -338,8 +338,11 @@ def build(run_info, recordings, sent, finals, events):
         "resends": sum(1 for evs in recordings.values() for e in evs
                        if e.get("ev") == "out" and e.get("resend")),
     }
+    # Every client packet, real or cover: [sender, capture event of its last hop, t_in, verdict].
+    packets = [[c.sender, c.hops_events[-1] if c.hops_events else None, c.t_in, c.verdict]
+               for c in chains]
     return {"clients": clients, "messages": messages, "fetches": fetch_rows,
-            "links": per_link, "checks": checks, "rounds": rounds}
+            "links": per_link, "checks": checks, "rounds": rounds, "packets": packets}
 
 
 class Truth:
@@ -353,6 +356,7 @@ class Truth:
         self.checks = data["checks"]
         self.links = data.get("links", {})
         self.rounds = data.get("rounds", {})
+        self.packets = data.get("packets", [])
 
     def measured(self):
         return [m for m in self.messages if m["measured"] and "chain" in m]
