@@ -26,7 +26,7 @@ int Fail(std::string_view message, int code = kExitFailure);
 // The options every command may take; which ones a command accepts is up to its parser.
 struct CommonArgs {
   std::vector<std::string> positional;  // after the command name
-  std::vector<std::string> sets, varies;
+  std::vector<std::string> sets, varies, params;
   std::optional<std::uint64_t> seed;
   std::optional<std::uint64_t> repetitions, jobs, repetition;
   std::string out, summary, messages;
@@ -38,6 +38,7 @@ struct CommonOptions {
   bool vary = false, repetitions = false, jobs = false, summary = false, messages = false;
   bool seed = true, set = true, out = true, progress = false;
   bool repetition = false;  // --repetition R: which one run (workload)
+  bool param = false;       // --param FIELD=VALUE (netattack)
   std::uint64_t max_repetitions = 10'000'000;  // --repetitions in [1, this]
 };
 
@@ -91,5 +92,6 @@ int RunCommand(int argc, char** argv);     // sotto-sim run
 int SweepCommand(int argc, char** argv);   // sotto-sim sweep
 int AttackCommand(int argc, char** argv);  // sotto-sim attack
 int WorkloadCommand(int argc, char** argv);  // sotto-sim workload
+int NetAttackCommand(int argc, char** argv);  // sotto-sim netattack
 
 }  // namespace sotto::sim::cli

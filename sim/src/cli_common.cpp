@@ -58,6 +58,10 @@ Status ParseCommon(int argc, char** argv, int first, std::string_view command,
     opts.add_options()("set", po::value(&args.sets)->composing()->value_name("KEY=VALUE"),
                        "set a key (repeatable)");
   }
+  if (which.param) {
+    opts.add_options()("param", po::value(&args.params)->composing()->value_name("FIELD=VALUE"),
+                       "set a field of the attack (repeatable)");
+  }
   if (which.vary) {
     opts.add_options()("vary", po::value(&args.varies)->composing()->value_name("KEY=V1,V2,..."),
                        "sweep a key over these values (repeatable: the cartesian product)");

@@ -97,6 +97,9 @@ void Engine::Dispatch(const Event& e) {
     case kProcessed:
       Processed(e.a);
       break;
+    case kFloodTarget:
+      FloodTarget(e.b);
+      break;
   }
 }
 
@@ -144,6 +147,7 @@ void Engine::Wake(std::uint32_t node) {
 }
 
 void Engine::Arrive(std::uint32_t node, std::uint32_t packet) {
+  if (options_.flood.enabled && FloodIntercept(node, packet)) return;
   ++r_.events;
   if (options_.observer != nullptr) {
     const Packet& p = packets_[packet];
@@ -269,10 +273,10 @@ std::uint32_t Engine::NewPacket(PacketKind kind, std::uint32_t sender, std::uint
     packets_.emplace_back();
   }
   packets_[index] = Packet{next_serial_++, kNone, sender, recipient, dest, DistTable::kNone, 0,
-                           kNone,          0,     kind,   false};
+                           kNone,          0,     kind,   false,     false};
   // Real packets are counted by SendMessagePacket, by their message's creation window (as
   // messages and deliveries are), so that delivered never exceeds sent; the rest by their own.
-  if (kind != PacketKind::kReal && InWindow(now_)) {
+  if (kind != PacketKind::kReal && kind != PacketKind::kAttacker && InWindow(now_)) {
     ++r_.packets_total;
     switch (kind) {
       case PacketKind::kReal:
@@ -288,6 +292,8 @@ std::uint32_t Engine::NewPacket(PacketKind kind, std::uint32_t sender, std::uint
         break;
       case PacketKind::kNodeDummy:
         ++r_.node_dummies;
+        break;
+      case PacketKind::kAttacker:
         break;
     }
   }

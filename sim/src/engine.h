@@ -49,6 +49,7 @@ class Engine {
     kArrive,
     kWake,
     kProcessed,  // a node finished processing the packet at the head of its input queue
+    kFloodTarget,  // the n-1 attacker sends the held target packet b with its own packets
   };
   struct Event {
     TimeUs time;
@@ -73,6 +74,7 @@ class Engine {
     std::uint16_t hop;        // position of the node it is at: 0 first provider, 1.. mixes
     PacketKind kind;
     bool measured;  // created in [burn_in, duration)
+    bool flooded;   // the n-1 attacker held it back and now lets it in
   };
 
   struct Message {
@@ -138,6 +140,16 @@ class Engine {
   void FreePacket(std::uint32_t packet);
   void Observe(PacketEvent::Type type, std::uint32_t from, std::uint32_t to, const Packet& p,
                bool from_client = false);
+
+  // engine_flood.cpp: the active n-1 attacker (RunOptions::flood)
+  // Whether the packet arriving at `node` is delayed or taken over by the attacker (then it has
+  // done what it does with it and Arrive stops).
+  bool FloodIntercept(std::uint32_t node, std::uint32_t packet);
+  void FloodTarget(std::uint32_t packet);
+  void SendAttackerPackets(std::uint32_t provider, std::uint32_t count);
+  bool FloodActive() const {
+    return options_.flood.enabled && now_ >= options_.flood.start_us && now_ < options_.flood.end_us;
+  }
 
   // engine_clients.cpp
   TimeUs NextStreamTime(double rate_per_s);

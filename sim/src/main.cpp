@@ -21,6 +21,8 @@ constexpr const char* kUsage =
     "                                                sweep keys, with repetitions and intervals\n"
     "       sotto-sim attack sda|flood|timing [options]\n"
     "                                                attacks on the mixing policies\n"
+    "       sotto-sim netattack trace|timing|sda|flood SCENARIO.ini [options]\n"
+    "                                                attacks over the simulated network\n"
     "       sotto-sim workload SCENARIO.ini [--out FILE.jsonl]\n"
     "                                                the run's real messages (for the testnet)\n"
     "       sotto-sim keys                           list the scenario keys\n"
@@ -33,7 +35,7 @@ int Dispatch(int argc, char** argv) {
   using namespace sotto::sim;
   const std::string_view command = argc > 1 ? argv[1] : "";
   if (command.empty()) {
-    return cli::Fail("no command given: use run, sweep, attack, workload or keys (see sotto-sim --help)",
+    return cli::Fail("no command given: use run, sweep, attack, netattack, workload or keys (see sotto-sim --help)",
                      cli::kExitUsage);
   }
   if (command == "--help" || command == "-h" || command == "help") {
@@ -44,13 +46,14 @@ int Dispatch(int argc, char** argv) {
   if (command == "sweep") return cli::SweepCommand(argc, argv);
   if (command == "attack") return cli::AttackCommand(argc, argv);
   if (command == "workload") return cli::WorkloadCommand(argc, argv);
+  if (command == "netattack") return cli::NetAttackCommand(argc, argv);
   if (command == "keys") {
     if (argc > 2) return cli::Fail("keys takes no arguments", cli::kExitUsage);
     std::cout << "Scenario keys (INI: key = value):\n" << ScenarioKeysHelp();
     return 0;
   }
   return cli::Fail(std::string("unknown command '") + std::string(command) +
-                       "': use run, sweep, attack, workload or keys (see sotto-sim --help)",
+                       "': use run, sweep, attack, netattack, workload or keys (see sotto-sim --help)",
                    cli::kExitUsage);
 }
 

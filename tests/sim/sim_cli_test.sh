@@ -93,6 +93,32 @@ expect 2 "--repetition 3 is not one of the scenario's repetitions" "$SIM" worklo
 expect 2 "workload needs a scenario file" "$SIM" workload
 expect 1 "corrupt_mix_fraction was removed" "$SIM" workload "$T/old.ini"
 
+# --- attacks over the network ------------------------------------------------------------------
+NET_COLUMNS="point,attack,runs,scored_per_run,success_mean,success_ci95,chance,entropy_mean,entropy_ci95,ci_over,others_success_mean,others_success_ci95,others_entropy_mean,others_entropy_ci95,sda_identified_rate,sda_target_sends_mean,sda_target_sends_ci95,sda_target_messages_mean,window_s,held_loops_mean,attacker_packets_mean,latency_mean_ms,overhead,corrupt_mixes_mean"
+ok "$SIM" netattack trace "$SCEN/testnet-ci.ini" --vary corrupt_mix_probability=0,1 --repetitions 3 \
+   --jobs 1 --out "$T/na1.csv" --messages "$T/na1.jsonl"
+header "$T/na1.csv" "corrupt_mix_probability,$NET_COLUMNS"; lines "$T/na1.csv" 3
+grep -q "best guess right" "$T/out" || fail "netattack printed no summary: $(cat "$T/out")"
+head -1 "$T/na1.jsonl" | grep -q '^{"point":0,"repetition":0,"message":' || fail "bad netattack message lines"
+ok "$SIM" netattack trace "$SCEN/testnet-ci.ini" --vary corrupt_mix_probability=0,1 --repetitions 3 \
+   --jobs 2 --out "$T/na2.csv" --messages "$T/na2.jsonl"
+cmp -s "$T/na1.csv" "$T/na2.csv" || fail "netattack CSV differs between --jobs 1 and 2"
+cmp -s "$T/na1.jsonl" "$T/na2.jsonl" || fail "netattack messages differ between --jobs 1 and 2"
+for kind in timing sda flood; do
+  ok "$SIM" netattack "$kind" "$SCEN/testnet-ci.ini" --repetitions 2 --param exclude_recipient=true \
+     --out "$T/na-$kind.csv"
+  lines "$T/na-$kind.csv" 2
+done
+ok "$SIM" netattack --help
+expect 2 "netattack needs an attack and a scenario" "$SIM" netattack
+expect 2 "unknown network attack 'dos'" "$SIM" netattack dos "$SCEN/testnet-ci.ini"
+expect 2 "netattack needs a scenario file" "$SIM" netattack trace
+expect 2 "--param: target = 99 is not a client" "$SIM" netattack sda "$SCEN/testnet-ci.ini" --param target=99
+expect 2 "unknown network attack field 'bogus'" "$SIM" netattack trace "$SCEN/testnet-ci.ini" --param bogus=1
+expect 2 "threshold-timeout" "$SIM" netattack flood "$SCEN/testnet-ci.ini" --set policy=pool
+expect 1 "the timing attack learnt from only" "$SIM" netattack timing "$SCEN/testnet-ci.ini" \
+  --set burn_in_s=0.5
+
 # --- attacks ------------------------------------------------------------------------------------
 ok "$SIM" attack sda --set recipients=200 --set friends=3 --vary batch_size=2,8 --repetitions 4 \
    --out "$T/sda.csv"

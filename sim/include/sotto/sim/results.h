@@ -75,6 +75,10 @@ struct Results {
   std::uint64_t real_packets_sent = 0, real_packets_delivered = 0;
   std::uint64_t payload_cover_packets = 0, loop_packets = 0, drop_packets = 0;
   std::uint64_t node_dummies = 0;
+  std::uint64_t attacker_packets = 0;  // the n-1 attacker's own (RunOptions::flood); not counted
+                                       // in packets_total or overhead
+  std::uint64_t held_packets = 0;      // other clients' packets the n-1 attacker delayed
+  std::uint64_t held_loops = 0;        // ... of which loops (their senders could notice)
   std::uint64_t packets_total = 0;  // everything clients and nodes created
   double overhead = 0;              // packets_total / real_packets_sent (0 if no real packet)
 

@@ -26,7 +26,8 @@ namespace sotto::sim {
 
 inline constexpr std::uint32_t kNoClient = 0xffffffff;
 
-enum class PacketKind : std::uint8_t { kReal, kPayloadCover, kLoop, kDrop, kNodeDummy };
+// kAttacker: a packet of the n-1 attacker's own clients (FloodAttack), known to the adversary.
+enum class PacketKind : std::uint8_t { kReal, kPayloadCover, kLoop, kDrop, kNodeDummy, kAttacker };
 
 // The network a run builds, for observers (attacks) and reports. Node ids index `nodes`:
 // providers first (ids 0 .. providers-1), then the mixes layer by layer.
@@ -73,6 +74,24 @@ class Observer {
   virtual void OnPacket(const PacketEvent& event) = 0;
 };
 
+// An active n-1 (flooding) attacker on the target's provider, for the network attacks
+// (net_attacks.h; threshold-timeout policies only). From start_us to end_us it delays every
+// other client's packet on its link into the target's provider until end_us (a corrupt provider,
+// or whoever controls those links, can; with hold_other_providers also every other provider's
+// link into the first mixes, which takes a global active attacker), and for each packet of the
+// target: (1) sends a provider round's worth of its own packets through the provider first, which
+// flushes every threshold mix of the cascade; (2) holds the target's packet back a moment
+// (flush_gap_us, after the flush has left the first mix) and then sends it together with
+// threshold − 1 of its own packets, so that the target's round is the target alone among packets
+// the attacker recognises. Its packets (PacketKind::kAttacker) come from attacker clients at the
+// target's provider and end in a random provider's dummy mailbox.
+struct FloodAttack {
+  bool enabled = false;
+  std::uint32_t target = 0;  // client
+  mixnode::TimeUs start_us = 0, end_us = 0;
+  bool hold_other_providers = false;
+};
+
 struct RunOptions {
   // Which independent stream: run seed = DeriveSeed(scenario.seed, point, repetition).
   std::uint64_t point = 0, repetition = 0;
@@ -85,6 +104,8 @@ struct RunOptions {
   std::function<void(const Layout&)> on_layout;
   // Every packet movement (slows the run; nullptr = none). Not owned.
   Observer* observer = nullptr;
+  // The active n-1 attacker (off by default).
+  FloodAttack flood;
   // Called with the fraction of simulated time done, at most about 100 times per run.
   std::function<void(double)> on_progress;
 };
