@@ -9,7 +9,6 @@ link between two hosts of the testnet crosses the bridge. On loopback there is n
 import os
 import re
 import shutil
-import subprocess
 import time
 
 from .errors import HarnessError

@@ -10,7 +10,7 @@ recording node)."""
 import json
 import os
 
-from . import linkevents, rundir, simpredict, truth as truthmod
+from . import linkevents, simpredict, truth as truthmod
 from .attacks import REGISTRY, ObserverView
 from .errors import HarnessError
 
@@ -153,7 +153,8 @@ def format_row(r):
         lo, hi = r.get("entropy_ci", [None, None])
         parts.append(f"entropy {r['entropy_mean']:.3f} [{lo:.3f}, {hi:.3f}] bits")
     if r.get("sim_entropy") is not None:
-        parts.append(f"sim {r['sim_entropy']:.3f}")
+        parts.append(f"sim entropy {r['sim_entropy']:.3f}"
+                     + (f", success {r['sim_success']:.3f}" if r.get("sim_success") else ""))
     if r.get("auc") is not None:
         lo, hi = r.get("auc_ci", [None, None])
         parts.append(f"AUC {r['auc']:.3f} [{lo:.3f}, {hi:.3f}]")

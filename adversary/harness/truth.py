@@ -26,7 +26,7 @@ import os
 from collections import defaultdict, deque
 
 
-MATCH_BEFORE_US = 5_000        # a frame may appear at most this long before its `out` record
+MATCH_BEFORE_US = 200_000      # a frame may appear at most this long before its `out` record
 MATCH_AFTER_US = 2_000_000     # ... and at most this long after it
 RECEIVE_LAG_US = 500_000       # a frame is processed (`in`) at most this long after it arrived
 
@@ -106,8 +106,12 @@ def trace_packets(recordings, client_of_label):
 
 def match_forward(times, frames):
     """Each record (sorted send times) to the first unused frame (sorted (t0, index)) that left
-    after it (or at most MATCH_BEFORE_US before: clocks are the same, the order is not quite).
+    after it (or at most MATCH_BEFORE_US before: a node descheduled between handing a frame to
+    its socket and writing the record makes the record late). With as many frames as records
+    on the link — one TCP connection is FIFO — the k-th record is the k-th frame.
     Returns {record position: event index}."""
+    if len(times) == len(frames):
+        return {i: frames[i][1] for i in range(len(times))}
     got, j = {}, 0
     for i, t in enumerate(times):
         while j < len(frames) and frames[j][0] < t - MATCH_BEFORE_US:
@@ -120,7 +124,10 @@ def match_forward(times, frames):
 
 def match_backward(times, frames):
     """Each record (sorted processing times) to the latest unused frame (sorted (t, index))
-    fully received before it. Returns {record position: event index}."""
+    fully received before it; rank for rank when the counts agree (see match_forward).
+    Returns {record position: event index}."""
+    if len(times) == len(frames):
+        return {i: frames[i][1] for i in range(len(times))}
     got, j = {}, len(frames) - 1
     for i in range(len(times) - 1, -1, -1):
         while j >= 0 and frames[j][0] > times[i]:
@@ -191,7 +198,8 @@ def true_rounds(recordings, ev_of):
     copies belong to no round), with each real output's input found by its pool id."""
     out = {}
     for node, evs in recordings.items():
-        in_of_pool = {e["pool"]: e for e in evs if e.get("ev") == "in" and e.get("pool") is not None}
+        in_of_pool = {e["pool"]: e for e in evs
+                      if e.get("ev") == "in" and e.get("pool") is not None}
         rounds, cur = [], None
         for e in evs:
             if e.get("ev") == "release":
