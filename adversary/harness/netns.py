@@ -3,7 +3,9 @@ or everything on loopback (otherwise).
 
 Names are the harness's own so that it never collides with scripts/testnet.sh (sottobr0,
 10.77.0.0/24, namespaces sotto-*): bridge `sadvbr0`, subnet 10.78.0.0/24 (the host side is
-10.78.0.1), namespaces `sadv-<host>`, host-side veths `sadv-v<last octet>`. Addresses: the
+10.78.0.1), namespaces `sadv-<host>`, host-side veths `sadv-v<last octet>`. `configure()`
+(the options --netns-prefix and --subnet) changes the prefix and the subnet, so that two runs
+can share a machine. Addresses: the
 directory .2, then the mixes and providers, clients from .32 on. Every namespace, veth and the
 bridge are removed on every exit path (the Supervisor's undo list), and `remove_all()` removes
 leftovers of a run that was killed (`sotto-adversary cleanup`)."""
@@ -16,6 +18,21 @@ BRIDGE = "sadvbr0"
 PREFIX = "sadv-"
 SUBNET = "10.78.0"
 FIRST_CLIENT_OCTET = 32
+
+
+def configure(prefix="sadv", subnet="10.78.0"):
+    """Sets the names and the /24 of this process's hosts (prefix: 1-6 of [a-z0-9])."""
+    global BRIDGE, PREFIX, SUBNET
+    import re
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,5}", prefix):
+        raise HarnessError(f"--netns-prefix '{prefix}': 1 to 6 lower-case letters and digits, "
+                           "starting with a letter (interface names are at most 15 bytes)",
+                           usage=True)
+    parts = subnet.split(".")
+    if len(parts) != 3 or not all(p.isdigit() and 0 <= int(p) <= 255 for p in parts):
+        raise HarnessError(f"--subnet '{subnet}': the first three numbers of a /24, e.g. "
+                           "10.78.0", usage=True)
+    BRIDGE, PREFIX, SUBNET = prefix + "br0", prefix + "-", subnet
 
 
 def is_root():

@@ -46,6 +46,7 @@ def prepare_out(path, force):
 
 
 def run(args, log):
+    netns.configure(args.netns_prefix, args.subnet)
     bins = testnet.binaries(args.bin)
     s = scen.load(args.scenario, bins["sim"], args.set)
     plan = scen.translate(s, args.authority)
@@ -61,12 +62,13 @@ def run(args, log):
     hosts = netns.Hosts(mode, names)
     info = {
         "command": " ".join(sys.argv), "argv": sys.argv, "commit": git_commit(),
-        "scenario_path": args.scenario, "scenario": s.as_dict(), "overrides": args.set,
+        "scenario_path": os.path.abspath(args.scenario), "scenario": s.as_dict(), "overrides": args.set,
         "plan": plan.__dict__, "mode": mode, "label": args.label,
         "observer": mode == "netns",
         "recording_nodes": bins["recording"], "workload_stand_in": w.stand_in,
         "messages": len(w.messages), "warmup_s": args.warmup_s,
         "hosts": {n: hosts.addr[n] for n in names},
+        "netns_prefix": args.netns_prefix, "subnet": args.subnet,
         "status": "running", "started_unix": time.time(),
     }
     if mode != "netns":

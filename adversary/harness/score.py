@@ -89,6 +89,11 @@ def build_truth(rd, info, events, log):
     return truthmod.Truth(data)
 
 
+def _same_bytes(a, b):
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
+
+
 def score(rd, attacks, bin_dir, log, sim=True):
     info = rd.read_json("run")
     if info.get("status") != "done":
@@ -101,8 +106,13 @@ def score(rd, attacks, bin_dir, log, sim=True):
     if sim:
         sim_bin = os.path.join(bin_dir, "sim", "sotto-sim")
         log("sotto-sim: predicting the same scenario (20 repetitions)")
-        prediction = simpredict.predict(sim_bin, rd.p("scenario"), info.get("overrides", []),
-                                        rd.p("sim"))
+        # The scenario as committed if it is unchanged (a command others can rerun), else the
+        # run's own copy.
+        scen = info.get("scenario_path")
+        if not (scen and os.path.exists(scen) and _same_bytes(scen, rd.p("scenario"))):
+            scen = rd.p("scenario")
+        scen = os.path.abspath(scen)
+        prediction = simpredict.predict(sim_bin, scen, info.get("overrides", []), rd.p("sim"))
         log(f"sotto-sim: mean sender entropy {prediction['entropy_mean']:.3f} bits "
             f"(95% CI {prediction['entropy_ci'][0]:.3f}–{prediction['entropy_ci'][1]:.3f})")
     run = RunData(rd, info, events, prediction)
