@@ -54,18 +54,16 @@ def run(args, log):
     rd = prepare_out(args.out, args.force)
     shutil.copyfile(args.scenario, rd.p("scenario"))
     w = wl.make(bins["sim"], s, args.set, rd.p("workload"), args.workload)
-    if w.stand_in:
-        plan.notes.append("the workload is the harness's TEMPORARY stand-in (sotto-sim has no "
-                          "'workload' command yet), not sotto-sim's draw")
     names = ["directory"] + plan.mixes() + plan.provider_names() + [
         f"c{i}" for i in range(plan.clients)]
     hosts = netns.Hosts(mode, names)
     info = {
         "command": " ".join(sys.argv), "argv": sys.argv, "commit": git_commit(),
-        "scenario_path": os.path.abspath(args.scenario), "scenario": s.as_dict(), "overrides": args.set,
+        "scenario_path": os.path.abspath(args.scenario), "scenario": s.as_dict(),
+        "overrides": args.set,
         "plan": plan.__dict__, "mode": mode, "label": args.label,
         "observer": mode == "netns",
-        "recording_nodes": bins["recording"], "workload_stand_in": w.stand_in,
+        "recording_nodes": bins["recording"],
         "messages": len(w.messages), "warmup_s": args.warmup_s,
         "hosts": {n: hosts.addr[n] for n in names},
         "netns_prefix": args.netns_prefix, "subnet": args.subnet,

@@ -85,7 +85,9 @@ def build_truth(rd, info, events, log):
     log(f"truth: {ch['client_packets']} client packets traced ({ch['verdicts']}); "
         f"{ch['messages_with_packet']}/{ch['messages']} messages matched to their packet; "
         f"{ch['missing_from_inbox']} missing from, {ch['duplicated_in_inbox']} duplicated in "
-        "the recipients' inboxes")
+        "the recipients' inboxes"
+        + (f" (workload ids: {ch['messages_not_delivered_once']})"
+           if ch["messages_not_delivered_once"] else ""))
     return truthmod.Truth(data)
 
 
@@ -139,8 +141,7 @@ def score(rd, attacks, bin_dir, log, sim=True):
         for r in got:
             r.update({"attack": n, "configuration": info.get("label"),
                       "commit": info.get("commit"), "command": info.get("command"),
-                      "run_dir": rd.path, "stand_in_workload": info.get("workload_stand_in"),
-                      "mode": info.get("mode")})
+                      "run_dir": rd.path, "mode": info.get("mode")})
         details = [{k: r.pop(k) for k in [k for k in r if k.startswith("_")]} for r in got]
         rd.write_json(os.path.join("results", f"{n}.json"),
                       {"observation": obs, "rows": got, "details": details})

@@ -316,13 +316,15 @@ def build(run_info, recordings, sent, finals, events):
         for m in f.get("inbox", []):
             inbox_count[(f["name"], m.get("id"))] += 1
     burn_in_us = run_info["plan"]["burn_in_s"] * 1e6
-    messages, missing_inbox, dup_inbox = [], 0, 0
+    messages, missing_inbox, dup_inbox, bad_ids = [], 0, 0, []
     by_index = {c.index: c for c in chains}
     for r in sent:
         c = by_index.get(chain_of_msg.get(r["id"]))
         n_in = inbox_count.get((f"c{r['recipient']}", r.get("message_id")), 0)
         missing_inbox += n_in == 0
         dup_inbox += n_in > 1
+        if n_in != 1 or c is None:
+            bad_ids.append(r["id"])
         row = {"id": r["id"], "sender": r["sender"], "recipient": r["recipient"],
                "created_us": r["created_us"], "message_id": r.get("message_id"),
                "measured": r["created_us"] >= burn_in_us and r.get("message_id") is not None,
@@ -342,6 +344,7 @@ def build(run_info, recordings, sent, finals, events):
         "messages": len(sent), "sent_ok": sum(1 for r in sent if r.get("message_id")),
         "messages_with_packet": sum(1 for m in messages if "chain" in m),
         "missing_from_inbox": missing_inbox, "duplicated_in_inbox": dup_inbox,
+        "messages_not_delivered_once": bad_ids[:50],
         "fifo_violations": fifo_violations, "unexplained_real_packets": unexplained,
         "resends": sum(1 for evs in recordings.values() for e in evs
                        if e.get("ev") == "out" and e.get("resend")),
