@@ -13,6 +13,7 @@ import os
 from . import linkevents, simpredict, truth as truthmod
 from .attacks import REGISTRY, ObserverView
 from .errors import HarnessError
+from .runner import git_commit
 
 
 class RunData:
@@ -138,9 +139,11 @@ def score(rd, attacks, bin_dir, log, sim=True):
             continue
         obs = a.observe(view)
         got = a.score(obs, truth, run)
+        scored_with = git_commit()
         for r in got:
             r.update({"attack": n, "configuration": info.get("label"),
-                      "commit": info.get("commit"), "command": info.get("command"),
+                      "commit": info.get("commit"), "scored_with": scored_with,
+                      "command": info.get("command"),
                       "run_dir": rd.path, "mode": info.get("mode")})
         details = [{k: r.pop(k) for k in [k for k in r if k.startswith("_")]} for r in got]
         rd.write_json(os.path.join("results", f"{n}.json"),

@@ -78,7 +78,7 @@ class TableTest(unittest.TestCase):
             self.assertTrue(text.endswith("more prose\n"))
             self.assertNotIn("old", text)
             self.assertIn("| global passive observer | sender | cfg | 10 | 0.500 [0.200, 0.800] "
-                          "| 0.125 | 1.500 [1.400, 1.600] | 1.450 | `abc` | "
+                          "| 0.125 | 1.500 [1.400, 1.600] | 1.450 bits | `abc` | "
                           "`sotto-adversary run x` |", text)
             with open(rows) as f:
                 saved = [json.loads(x) for x in f]
