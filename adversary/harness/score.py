@@ -32,6 +32,13 @@ class RunData:
     def observer_view(self):
         return self.view
 
+    def recordings(self):
+        """{node: recording events} (cached): for the views of corrupt-node attacks."""
+        if getattr(self, "_recs", None) is None:
+            self._recs = truthmod.load_recordings(self.rd.p("recordings"), self.rd.read_jsonl) \
+                if os.path.isdir(self.rd.p("recordings")) else {}
+        return self._recs
+
 
 def roles_of(info, consensus):
     node_roles = {n["name"]: n["role"] for n in consensus.get("nodes", [])}
@@ -137,7 +144,7 @@ def score(rd, attacks, bin_dir, log, sim=True):
         if not ok:
             log(f"attack {n}: skipped: {why}")
             continue
-        obs = a.observe(view)
+        obs = a.observe(a.view(view, run))
         got = a.score(obs, truth, run)
         scored_with = git_commit()
         for r in got:

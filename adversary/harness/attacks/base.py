@@ -45,6 +45,12 @@ class Attack:
             return False, "no recordings (the recording node was not built)"
         return True, ""
 
+    def view(self, base, run):
+        """The adversary's view: the observer's by default. An attack with corrupt nodes
+        returns CorruptView(base, {node: run.recordings()[node] for node in its corrupt set})
+        — the recordings of those nodes only."""
+        return base
+
     def observe(self, view):
         raise NotImplementedError
 
