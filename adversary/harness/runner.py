@@ -33,6 +33,17 @@ def git_commit(path=REPO):
         return "unknown"
 
 
+def shown_command(argv):
+    """The command line as typed from the repository's root (paths inside it made relative)."""
+    out = []
+    for a in argv:
+        p = os.path.abspath(a) if os.path.exists(a) else a
+        if os.path.isabs(p) and p.startswith(REPO + os.sep):
+            a = os.path.relpath(p, REPO)
+        out.append(a if a and all(c.isalnum() or c in "-_./=,:+@" for c in a) else repr(a))
+    return " ".join(out)
+
+
 def prepare_out(path, force):
     if os.path.exists(path) and os.listdir(path):
         if not force:
@@ -58,7 +69,7 @@ def run(args, log):
         f"c{i}" for i in range(plan.clients)]
     hosts = netns.Hosts(mode, names)
     info = {
-        "command": " ".join(sys.argv), "argv": sys.argv, "commit": git_commit(),
+        "command": shown_command(sys.argv), "argv": sys.argv, "commit": git_commit(),
         "scenario_path": os.path.abspath(args.scenario), "scenario": s.as_dict(),
         "overrides": args.set,
         "plan": plan.__dict__, "mode": mode, "label": args.label,
