@@ -37,7 +37,11 @@ def classify(size, src_role, dst_role):
     if "directory" in (src_role, dst_role):
         if dst_role == "directory":
             return "GET_CONSENSUS" if size == 9 else "POST_DESCRIPTOR"
-        return "POSTED" if size == POSTED else "CONSENSUS"
+        if size == POSTED:
+            return "POSTED"
+        # A signed consensus is kilobytes; a short reply is an ERROR (e.g. "not found" for an
+        # epoch not yet published).
+        return "CONSENSUS" if size >= 256 else "ERROR"
     if size == PACKET:
         return "PACKET"
     if size == PACKET_ACK:
