@@ -207,9 +207,9 @@ def check_passive_vs_sim(rd, info, bin_dir):
     per user), per-message sd ≈ 0.48 bits: the bound lies ≈ 0.05 bits under the mean, so with
     the testnet at the prediction the margin is ≈ 0.1 bits (power > 0.99). The other direction
     (the simulator too pessimistic) is a coarse check at 15%: the testnet runs on average ~4%
-    above the prediction, with a run-to-run spread of ~4% over seven runs (papers/anonymity-
-    measured.md §4: processing tails on a loaded machine), so 10% both ways would fail on
-    busy days without any defect.
+    above the prediction (+1.0% to +8.6% over seven runs, papers/anonymity-measured.md §4:
+    processing tails on a loaded machine), so 10% both ways would fail on busy days without
+    any defect.
     Positive controls, both on the same measured messages: a prediction that overstates the
     mixing (batch_size = 8: ≈ 2.27 bits) must fail the first test, and one that understates it
     (batch_size = 2: ≈ 0.82 bits) the second."""
