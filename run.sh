@@ -66,7 +66,7 @@ run_tests() {  # DIR [ctest options]
 # Under the sanitizers, every test that runs our C++ runs again — except those that only measure
 # timing statistics or run Python (they gain nothing from ASan and cost minutes), and the adversary
 # harness (adversary_*: a 4-minute real run whose daemons the integration tests already cover).
-SANITIZER_SKIP='^(adversary_.*|client_cover|testnet_script_start_probe_stop|sphinx_vectors_independent_python|e2ee_vectors_independent_python)$'
+SANITIZER_SKIP='^(adversary_.*|client_cover|client_link_timing|testnet_script_start_probe_stop|sphinx_vectors_independent_python|e2ee_vectors_independent_python)$'
 
 
 cmd="${1:-}"

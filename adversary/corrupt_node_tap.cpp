@@ -176,6 +176,13 @@ void CorruptNodeTap::OnExpired(std::uint64_t pool) {
   recording_->Write(e);
 }
 
+void CorruptNodeTap::OnLinkReplaced(const std::string& to, std::string_view reason) {
+  Json e = Recording::Event("link_replaced", NowUs());
+  e["to"] = to;
+  e["reason"] = reason;
+  recording_->Write(e);
+}
+
 void CorruptNodeTap::OnStop() {
   recording_->Write(Recording::Event("stop", NowUs()));
   recording_->Flush();

@@ -35,6 +35,7 @@ class CorruptNodeTap final : public mixnode::NodeTap {
                const std::vector<std::uint64_t>& item_ids) override;
   void OnMailAck(const sphinx::MailboxId& mailbox, const std::vector<std::uint64_t>& ids) override;
   void OnExpired(std::uint64_t pool) override;
+  void OnLinkReplaced(const std::string& to, std::string_view reason) override;
   void OnStop() override;
 
   mixnode::TapAccept DecideAccept(const std::string& from, bool from_client,

@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
     for (const auto& p : input) {
       auto r = sx::ProcessPacket(keys[0].secret_key, p, &guard);
       auto& f = std::get<sx::Forward>(r);
-      auto id = store.value()->Accept(1, f.replay_tag, {0, 0, 0, f.next_hop, std::move(f.packet)});
+      auto id = store.value()->Accept(
+          1, f.replay_tag, {0, 0, 0, f.next_hop, std::move(f.packet), /*link_id=*/ids.size() + 1});
       ids.push_back(id.value());
     }
     const auto accept_time = Clock::now() - t0;

@@ -1,7 +1,7 @@
 // What the `sotto` commands share (commands.h): parsing a command's options, reading daemon
 // replies, asking the daemon and turning its answers into exit codes, and printing messages.
-// The commands themselves: commands_setup.cpp (init, up, down, status), commands_messages.cpp
-// (contact, send, inbox, history) and chat.cpp.
+// The commands themselves: commands_setup.cpp (init, up, down, status, receipts),
+// commands_messages.cpp (contact, send, inbox, history) and chat.cpp.
 #include "commands.h"
 
 #include <algorithm>
@@ -20,6 +20,22 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // --- shared ---------------------------------------------------------------------------------
+
+std::optional<std::string> ParseReceipts(const std::string& mode, std::int64_t delay_s,
+                                         client::Settings* out) {
+  if (mode == "on") {
+    out->receipts = client::ReceiptMode::kOn;
+  } else if (mode == "off") {
+    out->receipts = client::ReceiptMode::kOff;
+  } else {
+    return "receipts can be 'on' or 'off', not '" + Printable(mode, false) + "'";
+  }
+  if (delay_s < 1 || delay_s > kMaxReceiptDelayS) {
+    return "the receipt delay must be 1 to " + std::to_string(kMaxReceiptDelayS) + " seconds";
+  }
+  out->receipt_delay_s = static_cast<std::uint32_t>(delay_s);
+  return std::nullopt;
+}
 
 int Fail(int code, std::string_view what) {
   std::string line(what);

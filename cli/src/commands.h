@@ -3,7 +3,7 @@
 // calls the life-cycle functions (daemon.h), prints for people or as JSON, and returns the
 // program's exit code. Errors are one line on stderr: "sotto: <what went wrong, what to do>".
 //
-// The commands live in commands_setup.cpp (init, up, down, status), commands_messages.cpp
+// The commands live in commands_setup.cpp (init, up, down, status, receipts), commands_messages.cpp
 // (contact, send, inbox, history) and chat.cpp; commands.cpp has what they share.
 // Single-threaded; the functions write to stdout/stderr.
 #pragma once
@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sotto/client_lib/client_store.h"
 #include "sotto/core/status.h"
 
 namespace sotto::cli {
@@ -51,6 +52,7 @@ int CmdSend(const Globals& globals, const Args& args);
 int CmdInbox(const Globals& globals, const Args& args);
 int CmdHistory(const Globals& globals, const Args& args);
 int CmdChat(const Globals& globals, const Args& args);  // chat.cpp
+int CmdReceipts(const Globals& globals, const Args& args);
 
 // --- shared by the commands ---------------------------------------------------------------
 
@@ -97,6 +99,11 @@ std::optional<nlohmann::json> TryAsk(const std::filesystem::path& home,
 std::optional<nlohmann::json> Ask(const std::filesystem::path& home, const nlohmann::json& request,
                                   int* exit_code,
                                   std::chrono::milliseconds timeout = kRequestTimeout);
+
+// The receipt setting from "on"/"off" and a mean delay in seconds; the error text otherwise.
+std::optional<std::string> ParseReceipts(const std::string& mode, std::int64_t delay_s,
+                                         client::Settings* out);
+inline constexpr std::int64_t kMaxReceiptDelayS = 7 * 24 * 3600;
 
 // OK if `text` can be sent: not empty, well-formed UTF-8, at most kMaxTextBytes bytes.
 Status CheckText(std::string_view text);

@@ -1,5 +1,6 @@
 // The `sotto` commands that set up and run the background client: init (a new identity), up
-// (start the daemon, detached or in the foreground), down (stop it) and status.
+// (start the daemon, detached or in the foreground), down (stop it), status, and receipts (the
+// delivery receipt setting).
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -240,7 +241,11 @@ int CmdInit(const Globals& g, const Args& args) {
         "genesis-unix", po::value<std::int64_t>()->value_name("N")->default_value(0),
         "the Unix time at which epoch 0 began")(
         "provider", po::value<std::string>()->value_name("NAME"),
-        "the provider to register with (default: one at random)");
+        "the provider to register with (default: one at random)")(
+        "receipts", po::value<std::string>()->value_name("on|off")->default_value("on"),
+        "send delivery receipts, each after a random delay (see sotto receipts --help)")(
+        "receipt-delay-s", po::value<std::int64_t>()->value_name("N")->default_value(900),
+        "mean delay of a receipt, in seconds (at least half of it, always)");
   };
   cl.options.add_options()("config", po::value<std::string>()->value_name("FILE"),
                            "an INI file with any of the options below (flags win)");
@@ -277,6 +282,10 @@ int CmdInit(const Globals& g, const Args& args) {
   options.authority.clock.length_s = static_cast<std::uint32_t>(epoch_length);
   options.authority.clock.genesis_unix = vm["genesis-unix"].as<std::int64_t>();
   if (vm.count("provider") != 0) options.provider_name = vm["provider"].as<std::string>();
+  if (auto bad = ParseReceipts(vm["receipts"].as<std::string>(),
+                               vm["receipt-delay-s"].as<std::int64_t>(), &options.settings)) {
+    return Fail(kExitUsage, *bad);
+  }
   std::error_code ec;
   if (fs::exists(c.home / "state.key", ec)) {
     return Fail(kExitUsage, c.home.string() +
@@ -415,6 +424,18 @@ int CmdStatus(const Globals& g, const Args& args) {
     const auto t = GetInt(o, k, 0);
     return t > 0 ? FormatAgo(now - t) : std::string("never");
   };
+  const json& resent_o = GetObject(packets, "resent");
+  const json& given_up_o = GetObject(packets, "given_up");
+  const std::string resent = num(resent_o, "real") + " real + " + num(resent_o, "cover") + " cover";
+  const std::string given_up =
+      num(given_up_o, "real") + " real + " + num(given_up_o, "cover") + " cover";
+  const json& receipts = GetObject(s, "receipts");
+  const std::string receipts_line =
+      GetString(receipts, "mode", "?") == "on"
+          ? "on: in your next message to them, else on their own after a random delay (" +
+                num(receipts, "delay_s") + " s on average); " + num(receipts, "waiting") +
+                " waiting, " + num(receipts, "in_texts") + " sent inside messages"
+          : "off: none are sent";
   const std::string connected =
       s.contains("connected") && s["connected"].is_boolean() && s["connected"].get<bool>()
           ? "connected"
@@ -429,15 +450,68 @@ int CmdStatus(const Globals& g, const Args& args) {
             << "/min (a queued message, else a drop), loop " << rate("loop_per_min")
             << "/min, drop " << rate("drop_per_min") << "/min\n"
             << "packets      " << num(packets, "total") << " sent: " << num(packets, "real")
-            << " real, " << num(packets, "drop") << " drop, " << num(packets, "loop") << " loop; "
-            << num(packets, "bytes_each") << " bytes each\n"
+            << " real, " << num(packets, "drop") << " drop, " << num(packets, "loop") << " loop, "
+            << resent << " resent; " << num(packets, "bytes_each") << " bytes each\n"
+            << "acks         " << num(packets, "pending_acks") << " pending (at most "
+            << num(packets, "pending_acks_max") << "), " << given_up << " given up\n"
             << "loops        " << num(loops, "sent") << " sent, " << num(loops, "returned")
             << " returned (last " << ago(loops, "last_return_unix") << ")\n"
             << "fetches      " << num(s, "fetches") << ", one every "
             << num(rates, "fetch_interval_ms") << " ms, last " << ago(s, "last_fetch_unix") << "\n"
+            << "receipts     " << receipts_line << "\n"
             << "contacts     " << num(s, "contacts") << ", unread messages " << num(s, "unread")
             << "\n"
             << "last error   " << Printable(GetString(s, "last_error", "none"), false) << "\n";
+  return kExitOk;
+}
+
+}  // namespace sotto::cli
+
+namespace sotto::cli {
+
+int CmdReceipts(const Globals& g, const Args& args) {
+  CommandLine cl;
+  cl.name = "sotto receipts";
+  cl.usage = "[on|off] [--delay-s N] [--json]";
+  cl.about =
+      "Shows or changes whether your client sends delivery receipts. A receipt tells the sender\n"
+      "that your client stored their message. It rides inside your next message to them, or\n"
+      "else leaves on its own after a random delay (at least half of N seconds, N on average;\n"
+      "default 900), so that its timing does not tie your fetch of the message to new mail for\n"
+      "the sender. 'off' sends none (and deletes those still waiting). Without arguments: the\n"
+      "current setting.";
+  cl.json_flag = true;
+  cl.options.add_options()("delay-s", po::value<std::int64_t>()->value_name("N"),
+                           "the mean delay of a receipt, in seconds (1 to 604800)");
+  cl.hidden.add_options()("mode", po::value<std::string>());
+  cl.positional.add("mode", 1);
+  Context c;
+  if (auto done = Parse(cl, g, args, &c)) return *done;
+  json request{{"cmd", "receipts"}};
+  if (c.vm.count("mode") != 0 || c.vm.count("delay-s") != 0) {
+    client::Settings check;
+    const std::string mode = c.vm.count("mode") != 0 ? c.vm["mode"].as<std::string>() : "on";
+    const std::int64_t delay =
+        c.vm.count("delay-s") != 0 ? c.vm["delay-s"].as<std::int64_t>() : 900;
+    if (auto bad = ParseReceipts(mode, delay, &check)) return Fail(kExitUsage, *bad);
+    if (c.vm.count("mode") != 0) request["mode"] = mode;
+    if (c.vm.count("delay-s") != 0) request["delay_s"] = delay;
+  }
+  int code = kExitError;
+  auto reply = Ask(c.home, request, &code);
+  if (!reply) return code;
+  if (c.json) {
+    std::cout << DumpJson(Payload(*reply)) << "\n";
+    return kExitOk;
+  }
+  if (GetString(*reply, "mode") == "on") {
+    std::cout << "receipts are on: each rides in your next message to that person, or else "
+                 "leaves on its own after a random delay of "
+              << GetInt(*reply, "delay_s") << " s on average (at least half of it); "
+              << GetInt(*reply, "waiting") << " waiting\n";
+  } else {
+    std::cout << "receipts are off: none are sent\n";
+  }
   return kExitOk;
 }
 

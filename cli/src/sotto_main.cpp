@@ -32,10 +32,11 @@ constexpr Command kCommands[] = {
     {"inbox", CmdInbox, "read new messages"},
     {"history", CmdHistory, "your conversation with a contact"},
     {"chat", CmdChat, "talk with a contact interactively"},
+    {"receipts", CmdReceipts, "show or change the delivery receipt setting"},
 };
 
 constexpr std::string_view kCommandList =
-    "init, up, down, status, contact, send, inbox, history, chat";
+    "init, up, down, status, contact, send, inbox, history, chat, receipts";
 
 void PrintHelp() {
   std::cout << "usage: sotto [--home DIR] COMMAND [ARGS...] [options]\n\n"
@@ -58,7 +59,7 @@ void PrintHelp() {
                "  --home DIR    the client's home folder (default: $SOTTO_HOME, else\n"
                "                $XDG_DATA_HOME/sotto, else ~/.local/share/sotto)\n"
                "  --json        JSON output for programs (status, contact code, contact list,\n"
-               "                send, inbox, history)\n"
+               "                send, inbox, history, receipts)\n"
                "  -h, --help    help for sotto or for a command\n"
                "  --version     print the version\n\n"
                "Exit codes:\n"

@@ -32,9 +32,11 @@ using store_internal::DecodeContact;
 using store_internal::DecodeHistory;
 using store_internal::DecodeOutbox;
 using store_internal::DecodeProfile;
+using store_internal::DecodeSettings;
 using store_internal::EncodeContact;
 using store_internal::EncodeProfile;
 using store_internal::EncodeSeq;
+using store_internal::EncodeSettings;
 using store_internal::HistoryKey;
 using store_internal::IsSessionFileName;
 using store_internal::kHistoryKeySize;
@@ -52,10 +54,18 @@ using store_internal::ValidName;
 using store_internal::ValidStatus;
 using store_internal::Writer;
 
+// A queued message is sealed (kSphinxMessageSize bytes) or waits unsealed with its body.
 Status CheckPacket(const OutboxEntry& packet) {
-  if (packet.sphinx_message.size() != kSphinxMessageSize) {
+  if (!packet.sphinx_message.empty() && packet.sphinx_message.size() != kSphinxMessageSize) {
     return Status::InvalidArgument(fmt::format("cannot queue a message of {} bytes (must be {})",
                                                packet.sphinx_message.size(), kSphinxMessageSize));
+  }
+  if (!packet.body.empty() && packet.body.size() != kBodySize) {
+    return Status::InvalidArgument(
+        fmt::format("cannot queue a body of {} bytes (must be {})", packet.body.size(), kBodySize));
+  }
+  if (packet.sphinx_message.empty() && packet.body.empty()) {
+    return Status::InvalidArgument("cannot queue a message with neither a body nor a ciphertext");
   }
   return Status::Ok();
 }
@@ -129,6 +139,38 @@ Result<Profile> ClientStore::LoadProfile() try {
   return std::move(*profile);
 } catch (const std::exception& e) {
   return Unexpected("load the profile", e);
+}
+
+constexpr std::string_view kSettingsKey = "settings";
+
+Status ClientStore::SaveSettings(const Settings& settings) try {
+  if (settings.receipt_delay_s == 0) {
+    return Status::InvalidArgument("the receipt delay must be at least 1 second");
+  }
+  Writer w(16);
+  EncodeSettings(settings, w);
+  rocksdb::WriteBatch batch;
+  impl_->PutSealed(batch, impl_->profile, AsSlice(kSettingsKey), w.bytes());
+  return impl_->Write(batch, "save the settings in");
+} catch (const std::exception& e) {
+  return Unexpected("save the settings", e);
+}
+
+Result<Settings> ClientStore::LoadSettings() try {
+  auto plain = impl_->Read(impl_->profile, AsSlice(kSettingsKey));
+  if (!plain.ok()) {
+    if (plain.status().code() == Status::Code::kNotFound) return Settings{};
+    return plain.status();
+  }
+  auto settings = DecodeSettings(plain->span());
+  if (!settings) {
+    return Status::Corruption(
+        fmt::format("the settings in {} are damaged; set them again (sotto receipts ...)",
+                    impl_->db_path.string()));
+  }
+  return *settings;
+} catch (const std::exception& e) {
+  return Unexpected("load the settings", e);
 }
 
 // ---- Contacts ----
@@ -479,6 +521,53 @@ std::optional<OutboxEntry> ClientStore::NextOutgoing() {
     // Out of memory: return what was found so far.
   }
   return std::nullopt;
+}
+
+std::vector<OutboxEntry> ClientStore::ListOutgoing() {
+  std::vector<OutboxEntry> out;
+  try {
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->outbox));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto plain = impl_->Open(impl_->outbox, it->key(), it->value());
+      if (!plain.ok()) continue;  // a damaged entry is skipped, not deleted
+      if (auto entry = DecodeOutbox(plain->span())) out.push_back(std::move(*entry));
+    }
+  } catch (const std::exception&) {
+    // Out of memory: return what was found so far.
+  }
+  return out;
+}
+
+Result<OutboxEntry> ClientStore::GetOutgoing(std::uint64_t seq) try {
+  auto plain = impl_->Read(impl_->outbox, AsSlice(EncodeSeq(seq)));
+  if (!plain.ok()) {
+    if (plain.status().code() == Status::Code::kNotFound) {
+      return Status::NotFound(fmt::format("no queued message number {}", seq));
+    }
+    return plain.status();
+  }
+  auto entry = DecodeOutbox(plain->span());
+  if (!entry) return Status::Corruption(fmt::format("queued message number {} is damaged", seq));
+  return std::move(*entry);
+} catch (const std::exception& e) {
+  return Unexpected("read a queued message", e);
+}
+
+Status ClientStore::UpdateOutgoing(const OutboxEntry& entry) try {
+  if (Status s = CheckPacket(entry); !s.ok()) return s;
+  rocksdb::PinnableSlice existing;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->outbox, AsSlice(EncodeSeq(entry.seq)),
+                          &existing);
+  if (s.IsNotFound()) {
+    return Status::NotFound(fmt::format("no queued message number {}", entry.seq));
+  }
+  if (!s.ok()) return impl_->Fail(s, "read a queued message in");
+  rocksdb::WriteBatch batch;
+  impl_->PutOutbox(batch, entry);
+  return impl_->Write(batch, "update a queued message in");
+} catch (const std::exception& e) {
+  return Unexpected("update a queued message", e);
 }
 
 Status ClientStore::RemoveOutgoing(std::uint64_t seq) try {

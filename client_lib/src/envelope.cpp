@@ -12,14 +12,17 @@ namespace sotto::client {
 namespace {
 
 static_assert(kSphinxMessageSize == 2030);
-static_assert(kBodySize == 1894 && kMaxTextBytes == 1862);
-static_assert(kMaxReceiptIds * sizeof(MessageId) <= kMaxTextBytes);
+static_assert(kBodySize == 1846 && kMaxTextBytes == 1685 && kBodyHeaderSize == 33);
+static_assert(kBodyHeaderSize + kMaxReceiptIds * sizeof(MessageId) <= kBodySize);
+static_assert(kBodyHeaderSize + kMaxReceiptsPerText * sizeof(MessageId) + kMaxTextBytes ==
+              kBodySize);
 
 constexpr std::size_t kTypeOffset = 1;
 constexpr std::size_t kIdOffset = 2;
 constexpr std::size_t kSentOffset = kIdOffset + sizeof(MessageId);  // 18
 constexpr std::size_t kExpiresOffset = kSentOffset + 8;             // 26
-constexpr std::size_t kLengthOffset = kExpiresOffset + 4;           // 30
+constexpr std::size_t kReceiptCountOffset = kExpiresOffset + 4;     // 30
+constexpr std::size_t kLengthOffset = kReceiptCountOffset + 1;      // 31
 static_assert(kLengthOffset + 2 == kBodyHeaderSize);
 
 constexpr std::string_view kLoopLabel = "sotto-loop-v1";
@@ -98,12 +101,8 @@ Status ValidateUtf8(std::string_view text) {
 }
 
 Result<Bytes> EncodeBody(const MessageBody& body) {
-  std::size_t content_size = 0;
   switch (body.type) {
     case BodyType::kText: {
-      if (!body.receipts.empty()) {
-        return Status::InvalidArgument("a text message cannot carry receipts");
-      }
       if (body.text.empty()) return Status::InvalidArgument("message is empty; nothing to send");
       if (body.text.size() > kMaxTextBytes) {
         return Status::InvalidArgument(
@@ -112,7 +111,11 @@ Result<Bytes> EncodeBody(const MessageBody& body) {
             " bytes fit in one message (longer messages and files are not supported yet)");
       }
       if (auto s = ValidateUtf8(body.text); !s.ok()) return s;
-      content_size = body.text.size();
+      if (body.receipts.size() > kMaxReceiptsPerText) {
+        return Status::InvalidArgument("a text message carries at most " +
+                                       std::to_string(kMaxReceiptsPerText) + " receipts, not " +
+                                       std::to_string(body.receipts.size()));
+      }
       break;
     }
     case BodyType::kReceipt: {
@@ -121,7 +124,6 @@ Result<Bytes> EncodeBody(const MessageBody& body) {
         return Status::InvalidArgument("a receipt carries 1 to " + std::to_string(kMaxReceiptIds) +
                                        " message ids, not " + std::to_string(body.receipts.size()));
       }
-      content_size = body.receipts.size() * sizeof(MessageId);
       break;
     }
     default:
@@ -135,13 +137,11 @@ Result<Bytes> EncodeBody(const MessageBody& body) {
   std::copy(body.id.begin(), body.id.end(), out.begin() + kIdOffset);
   PutBe(out, kSentOffset, static_cast<std::uint64_t>(body.sent_unix), 8);
   PutBe(out, kExpiresOffset, body.expires_after_s, 4);
-  PutBe(out, kLengthOffset, content_size, 2);
+  PutBe(out, kReceiptCountOffset, body.receipts.size(), 1);
+  PutBe(out, kLengthOffset, body.text.size(), 2);
   auto content = out.begin() + kBodyHeaderSize;
-  if (body.type == BodyType::kText) {
-    std::copy(body.text.begin(), body.text.end(), content);
-  } else {
-    for (const MessageId& id : body.receipts) content = std::copy(id.begin(), id.end(), content);
-  }
+  for (const MessageId& id : body.receipts) content = std::copy(id.begin(), id.end(), content);
+  std::copy(body.text.begin(), body.text.end(), content);
   return out;
 }
 
@@ -149,6 +149,10 @@ Result<MessageBody> DecodeBody(ByteSpan in) {
   if (in.size() != kBodySize) {
     return Status::Corruption("message body is " + std::to_string(in.size()) + " bytes, not " +
                               std::to_string(kBodySize));
+  }
+  if (in[0] == 1) {
+    return Status::Corruption(
+        "message body has version 1: made by an older Sotto version, which this one cannot read");
   }
   if (in[0] != kBodyVersion) {
     return Status::Corruption("message body has unknown version " + std::to_string(in[0]) +
@@ -160,13 +164,28 @@ Result<MessageBody> DecodeBody(ByteSpan in) {
       type != static_cast<std::uint8_t>(BodyType::kReceipt)) {
     return Status::Corruption("message body has unknown type " + std::to_string(type));
   }
+  const auto receipts = static_cast<std::size_t>(in[kReceiptCountOffset]);
   const auto length = static_cast<std::size_t>(GetBe(in, kLengthOffset, 2));
-  if (length > kMaxTextBytes) {
-    return Status::Corruption("message body content length " + std::to_string(length) +
-                              " exceeds the " + std::to_string(kMaxTextBytes) + " bytes available");
+  if (type == static_cast<std::uint8_t>(BodyType::kText)) {
+    if (length == 0) return Status::Corruption("text message is empty");
+    if (length > kMaxTextBytes) {
+      return Status::Corruption("message body text length " + std::to_string(length) +
+                                " exceeds the limit of " + std::to_string(kMaxTextBytes));
+    }
+    if (receipts > kMaxReceiptsPerText) {
+      return Status::Corruption("text message carries " + std::to_string(receipts) +
+                                " receipts, more than " + std::to_string(kMaxReceiptsPerText));
+    }
+  } else if (length != 0 || receipts == 0 || receipts > kMaxReceiptIds) {
+    return Status::Corruption("receipt has text length " + std::to_string(length) + " and " +
+                              std::to_string(receipts) + " ids; it must have no text and 1 to " +
+                              std::to_string(kMaxReceiptIds) + " message ids");
   }
-  const ByteSpan content = in.subspan(kBodyHeaderSize, length);
-  const ByteSpan padding = in.subspan(kBodyHeaderSize + length);
+  // Both limits together keep R ids and L bytes within the body (static_asserts above).
+  const std::size_t ids_size = receipts * sizeof(MessageId);
+  const ByteSpan ids = in.subspan(kBodyHeaderSize, ids_size);
+  const ByteSpan content = in.subspan(kBodyHeaderSize + ids_size, length);
+  const ByteSpan padding = in.subspan(kBodyHeaderSize + ids_size + length);
   if (std::any_of(padding.begin(), padding.end(), [](std::uint8_t b) { return b != 0; })) {
     return Status::Corruption("message body padding is not all zeros");
   }
@@ -176,26 +195,18 @@ Result<MessageBody> DecodeBody(ByteSpan in) {
   std::copy_n(in.begin() + kIdOffset, body.id.size(), body.id.begin());
   body.sent_unix = static_cast<std::int64_t>(GetBe(in, kSentOffset, 8));
   body.expires_after_s = static_cast<std::uint32_t>(GetBe(in, kExpiresOffset, 4));
+  body.receipts.resize(receipts);
+  for (std::size_t i = 0; i < receipts; ++i) {
+    std::copy_n(ids.begin() + static_cast<std::ptrdiff_t>(i * sizeof(MessageId)), sizeof(MessageId),
+                body.receipts[i].begin());
+  }
   if (body.type == BodyType::kText) {
-    if (length == 0) return Status::Corruption("text message is empty");
     const std::string_view text(reinterpret_cast<const char*>(content.data()), content.size());
     if (const std::size_t bad = FirstInvalidUtf8(text); bad != text.size()) {
       return Status::Corruption("text message is not valid UTF-8 (at byte " + std::to_string(bad) +
                                 ")");
     }
     body.text.assign(text);
-  } else {
-    if (length == 0 || length % sizeof(MessageId) != 0 ||
-        length / sizeof(MessageId) > kMaxReceiptIds) {
-      return Status::Corruption("receipt content length " + std::to_string(length) +
-                                " is not 1 to " + std::to_string(kMaxReceiptIds) +
-                                " message ids of 16 bytes");
-    }
-    body.receipts.resize(length / sizeof(MessageId));
-    for (std::size_t i = 0; i < body.receipts.size(); ++i) {
-      std::copy_n(content.begin() + static_cast<std::ptrdiff_t>(i * sizeof(MessageId)),
-                  sizeof(MessageId), body.receipts[i].begin());
-    }
   }
   return body;
 }

@@ -2,7 +2,9 @@
 #include <sodium.h>
 
 #include <cstdlib>
+#include <thread>
 
+#include "schedule.h"
 #include "sotto/client_lib/client_store.h"
 #include "sotto/client_lib/daemon.h"
 #include "sotto/client_lib/ipc.h"
@@ -10,6 +12,7 @@
 #include "sotto/client_lib/x3dh.h"
 #include "sotto/core/keyfile.h"
 #include "sotto/core/mailbox.h"
+#include "wire_loop.h"
 
 namespace sotto::client {
 namespace {
@@ -122,15 +125,26 @@ Result<InitResult> InitClient(const std::filesystem::path& home, const InitOptio
     }
   }
 
-  // 2. My link key names my mailbox; the provider must answer for it.
+  // 2. My link key names my mailbox; the provider must answer for it. The registration fetch
+  //    looks like every fetch of the daemon (client-spec §3.2): 8 items, then, the daemon's
+  //    fixed delay after the reply, an ACK of 8 ids (all padding: a new mailbox is empty).
   auto link_keys = transport::CurveKeyPair::Generate();
   const auto mailbox = MailboxForLinkKey(link_keys.public_key);
   {
     ProviderLink link(context, link_keys, *provider);
-    auto fetched = link.Fetch(mailbox, 1, options.timeout);
+    auto fetched = link.Fetch(mailbox, WireLoop::kFetchItems, options.timeout);
     if (!fetched.ok()) {
       return Status::Unavailable("provider " + provider->name + " at " + provider->address +
                                  " did not answer (" + fetched.status().message() +
+                                 "); try again, or choose another with --provider");
+    }
+    std::this_thread::sleep_for(
+        TrafficSchedule::AckDelayFor(consensus.value().params.fetch_interval_ms));
+    // Zeros only: nothing is stored yet, so nothing may be acknowledged (a new mailbox is empty).
+    const std::vector<std::uint64_t> ids(WireLoop::kFetchItems, 0);
+    if (auto s = link.Ack(mailbox, ids, options.timeout); !s.ok()) {
+      return Status::Unavailable("provider " + provider->name + " at " + provider->address +
+                                 " did not answer (" + s.message() +
                                  "); try again, or choose another with --provider");
     }
   }
@@ -158,6 +172,7 @@ Result<InitResult> InitClient(const std::filesystem::path& home, const InitOptio
   profile.epoch_length_s = options.authority.clock.length_s;
   profile.created_unix = now;
   if (auto s = store.value()->SaveProfile(profile); !s.ok()) return s;
+  if (auto s = store.value()->SaveSettings(options.settings); !s.ok()) return s;
   cleanup.Keep();
   return InitResult{provider->name, consensus.value().epoch, Fingerprint(identity.keys.public_key)};
 }

@@ -15,25 +15,25 @@
 namespace sotto::client {
 namespace {
 
-constexpr std::array<std::uint8_t, 4> kMagic = {'S', 'P', 'S', 1};
+constexpr std::array<std::uint8_t, 3> kMagic = {'S', 'P', 'S'};
+constexpr std::uint8_t kVersion = 2;
 // Ephemeral keys (EK_A) of evicted responder sessions, remembered so that a replayed first
 // message cannot bring an evicted session back to life.
 constexpr std::size_t kMaxRetired = 64;
 constexpr std::size_t kChecksumSize = 32;
 // magic ‖ peer IK ‖ clock ‖ session count ‖ retired count
 constexpr std::size_t kFixedSize = 4 + kX25519KeySize + 8 + 1 + 1;
-// flags ‖ EK_A ‖ created ‖ last used ‖ ratchet state length (wire header follows if flagged)
+// flags ‖ EK_A ‖ created ‖ last used ‖ ratchet state length (SPK_B follows if flagged)
 constexpr std::size_t kRecordFixedSize = 1 + kX25519KeySize + 8 + 8 + 4;
-constexpr std::uint8_t kInitiatedByMe = 1, kConfirmed = 2, kHasWireHeader = 4;
-
-using WireHeader = std::array<std::uint8_t, kX3dhHeaderSize>;
+constexpr std::uint8_t kInitiatedByMe = 1, kConfirmed = 2, kHasPrekey = 4;
 
 struct Record {
   RatchetSession session;
   bool initiated_by_me = false;
-  PublicKey ephemeral;                    // EK_A of the session's X3DH
-  std::optional<WireHeader> wire_header;  // while an initiator session is unconfirmed
-  bool confirmed = false;                 // a message from the partner decrypted in it
+  PublicKey ephemeral;              // EK_A of the session's X3DH
+  std::optional<PublicKey> prekey;  // SPK_B, while an initiator session is unconfirmed: every
+                                    // message then gets a fresh session header sealed to it
+  bool confirmed = false;           // a message from the partner decrypted in it
   std::uint64_t created = 0;
   std::uint64_t last_used = 0;
 };
@@ -182,7 +182,7 @@ Result<Bytes> PeerSessions::Seal(const IdentityKeys& me, const ContactCode& peer
     auto session = RatchetSession::Initiate(start->agreed, peer_code.prekey, *s.rng);
     if (!session.ok()) return session.status();
     fresh =
-        Record{std::move(*session), true, start->header.ephemeral, start->wire_header, false, 0, 0};
+        Record{std::move(*session), true, start->header.ephemeral, peer_code.prekey, false, 0, 0};
     record = &*fresh;
   }
 
@@ -190,9 +190,13 @@ Result<Bytes> PeerSessions::Seal(const IdentityKeys& me, const ContactCode& peer
   if (!ratchet_message.ok()) return ratchet_message.status();
   SOTTO_CHECK(ratchet_message->size() == kSphinxMessageSize - kSlotSize);
 
+  // The slot: a fresh session header while unconfirmed (never the same bytes twice), else random.
   Bytes out(kSlotSize);
-  if (record->wire_header) {
-    std::copy(record->wire_header->begin(), record->wire_header->end(), out.begin());
+  if (record->prekey) {
+    auto header = SealSessionHeader(X3dhHeader{me.keys.public_key, record->ephemeral},
+                                    *record->prekey, *s.rng);
+    if (!header.ok()) return header.status();
+    std::copy(header->begin(), header->end(), out.begin());
   } else {
     s.rng->Fill(out);
   }
@@ -225,7 +229,7 @@ Result<Bytes> PeerSessions::TryOpen(ByteSpan sphinx_message) {
     auto plain = r->session.Decrypt(ratchet_message);
     if (!plain.ok()) continue;
     r->confirmed = true;
-    r->wire_header.reset();
+    r->prekey.reset();
     r->last_used = s.Tick();
     return plain;
   }
@@ -279,11 +283,12 @@ Bytes PeerSessions::Serialize() const {
   std::size_t total = kFixedSize + s.retired.size() * kX25519KeySize + kChecksumSize;
   for (const Record& r : s.records) {
     states.push_back(r.session.Serialize());
-    total += kRecordFixedSize + (r.wire_header ? kX3dhHeaderSize : 0) + states.back().size();
+    total += kRecordFixedSize + (r.prekey ? kX25519KeySize : 0) + states.back().size();
   }
   Bytes out;
   out.reserve(total);
   Append(out, kMagic);
+  out.push_back(kVersion);
   Append(out, s.peer.bytes);
   PutBe(out, s.clock, 8);
   out.push_back(static_cast<std::uint8_t>(s.records.size()));
@@ -293,12 +298,12 @@ Bytes PeerSessions::Serialize() const {
     const Record& r = s.records[i];
     out.push_back(static_cast<std::uint8_t>((r.initiated_by_me ? kInitiatedByMe : 0) |
                                             (r.confirmed ? kConfirmed : 0) |
-                                            (r.wire_header ? kHasWireHeader : 0)));
+                                            (r.prekey ? kHasPrekey : 0)));
     Append(out, r.ephemeral.bytes);
     PutBe(out, r.created, 8);
     PutBe(out, r.last_used, 8);
     PutBe(out, states[i].size(), 4);
-    if (r.wire_header) Append(out, *r.wire_header);
+    if (r.prekey) Append(out, r.prekey->bytes);
     Append(out, states[i]);
     sodium_memzero(states[i].data(), states[i].size());
   }
@@ -310,11 +315,20 @@ Bytes PeerSessions::Serialize() const {
 }
 
 Result<PeerSessions> PeerSessions::Deserialize(ByteSpan blob, Rng& rng) {
+  if (blob.size() >= 4 && std::equal(kMagic.begin(), kMagic.end(), blob.begin()) && blob[3] == 1) {
+    return Status::NotFound(
+        "stored sessions were made by an older Sotto version (format 1); the conversation will "
+        "start a new session");
+  }
   if (blob.size() < kFixedSize + kChecksumSize) {
     return Corrupt("truncated: " + std::to_string(blob.size()) + " bytes");
   }
   if (!std::equal(kMagic.begin(), kMagic.end(), blob.begin())) {
-    return Status::Corruption("not a Sotto session set (or an unsupported version)");
+    return Status::Corruption("not a Sotto session set");
+  }
+  if (blob[3] != kVersion) {
+    return Status::Corruption("stored sessions have unknown format version " +
+                              std::to_string(blob[3]) + " (made by a newer Sotto version?)");
   }
   const ByteSpan body = blob.first(blob.size() - kChecksumSize);
   std::array<std::uint8_t, kChecksumSize> sum{};
@@ -324,7 +338,7 @@ Result<PeerSessions> PeerSessions::Deserialize(ByteSpan blob, Rng& rng) {
   }
 
   Reader in(body);
-  in.Take(kMagic.size());
+  in.Take(kMagic.size() + 1);
   PeerSessions out(in.Key(), rng);
   State& s = *out.s_;
   s.clock = in.Be(8);
@@ -340,26 +354,24 @@ Result<PeerSessions> PeerSessions::Deserialize(ByteSpan blob, Rng& rng) {
     const auto state_size = static_cast<std::size_t>(in.Be(4));
     if (in.failed()) return Corrupt("truncated");
     const bool mine = (flags & kInitiatedByMe) != 0, confirmed = (flags & kConfirmed) != 0;
-    const bool has_header = (flags & kHasWireHeader) != 0;
-    // A wire header exactly while an initiator session is unconfirmed; responders are confirmed.
-    if ((flags & ~(kInitiatedByMe | kConfirmed | kHasWireHeader)) != 0 ||
-        has_header != (mine && !confirmed) || (!mine && !confirmed)) {
+    const bool has_prekey = (flags & kHasPrekey) != 0;
+    // A pre-key exactly while an initiator session is unconfirmed; responders are confirmed.
+    if ((flags & ~(kInitiatedByMe | kConfirmed | kHasPrekey)) != 0 ||
+        has_prekey != (mine && !confirmed) || (!mine && !confirmed)) {
       return Corrupt("inconsistent session flags");
     }
     if (created > last_used || last_used > s.clock) return Corrupt("inconsistent counters");
-    std::optional<WireHeader> header;
-    if (has_header) {
-      const ByteSpan h = in.Take(kX3dhHeaderSize);
+    std::optional<PublicKey> prekey;
+    if (has_prekey) {
+      prekey = in.Key();
       if (in.failed()) return Corrupt("truncated");
-      header.emplace();
-      std::copy(h.begin(), h.end(), header->begin());
     }
     const ByteSpan state = in.Take(state_size);
     if (in.failed()) return Corrupt("truncated");
     auto session = RatchetSession::Deserialize(state, rng);
     if (!session.ok()) return Corrupt(session.status().message());
     s.records.push_back(
-        Record{std::move(*session), mine, ephemeral, header, confirmed, created, last_used});
+        Record{std::move(*session), mine, ephemeral, prekey, confirmed, created, last_used});
   }
   if (in.failed() || !in.done()) return Corrupt("wrong length");
   return out;

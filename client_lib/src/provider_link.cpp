@@ -1,8 +1,10 @@
-// ProviderLink and path selection.
+// ProviderLink, AsyncProviderLink and path selection (provider_link.h).
 #include "sotto/client_lib/provider_link.h"
 
 #include <string>
 #include <string_view>
+
+#include "sotto/core/random.h"
 
 namespace sotto::client {
 namespace {
@@ -42,7 +44,7 @@ Result<wire::Message> ProviderLink::Request(const Bytes& request,
 }
 
 Status ProviderLink::SendPacket(const Bytes& packet, std::chrono::milliseconds timeout) {
-  const std::uint64_t seq = next_seq_++;
+  const std::uint64_t seq = UniformU64(SystemRng());  // random: says nothing about order
   auto reply = Request(wire::Encode(wire::PacketMsg{seq, packet}), timeout);
   if (!reply.ok()) return reply.status();
   if (const auto* ack = std::get_if<wire::PacketAckMsg>(&reply.value()); ack && ack->seq == seq) {
@@ -77,6 +79,58 @@ Status ProviderLink::Ack(const sphinx::MailboxId& mailbox, const std::vector<std
     return Status::InvalidArgument("provider refused: " + Printable(e->message));
   }
   return Status::Corruption("provider sent an unexpected reply");
+}
+
+Result<std::unique_ptr<AsyncProviderLink>> AsyncProviderLink::Connect(
+    zmq::context_t& context, const transport::CurveKeyPair& keys,
+    const directory::NodeDescriptor& provider) {
+  auto s = transport::ConnectClient(context, keys, provider.link_key, provider.address,
+                                    static_cast<std::int64_t>(wire::kMaxMailMessageSize));
+  if (!s.ok()) return s.status();
+  try {
+    // Bounded queue towards the provider (a stalled provider makes sends fail, not memory grow),
+    // and nothing kept after close.
+    s.value().set(zmq::sockopt::sndhwm, 128);
+    s.value().set(zmq::sockopt::linger, 0);
+  } catch (const zmq::error_t& e) {
+    return Status::Internal(std::string("cannot configure the provider socket: ") + e.what());
+  }
+  return std::unique_ptr<AsyncProviderLink>(
+      new AsyncProviderLink(std::move(s.value()), provider.address));
+}
+
+bool AsyncProviderLink::Send(const Bytes& frame) {
+  try {
+    return socket_.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::dontwait)
+        .has_value();
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+std::optional<wire::Message> AsyncProviderLink::Receive() {
+  try {
+    while (true) {
+      zmq::message_t msg;
+      if (!socket_.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
+      if (msg.more()) {  // a provider sends one frame per message: drain and drop the rest
+        ++malformed_;
+        zmq::message_t rest;
+        while (socket_.recv(rest, zmq::recv_flags::dontwait) && rest.more()) {
+        }
+        continue;
+      }
+      auto decoded =
+          wire::Decode(ByteSpan(static_cast<const std::uint8_t*>(msg.data()), msg.size()));
+      if (!decoded.ok()) {
+        ++malformed_;
+        continue;
+      }
+      return std::move(decoded.value());
+    }
+  } catch (const zmq::error_t&) {
+    return std::nullopt;
+  }
 }
 
 Result<std::vector<sphinx::PathHop>> BuildPath(const directory::Consensus& consensus,

@@ -37,6 +37,7 @@ using store_internal::kHistoryKeySize;
 using store_internal::kMessageTagSize;
 using store_internal::kNameTagSize;
 using store_internal::kOutboxFixedSize;
+using store_internal::kOutboxRecordVersion;
 using store_internal::kPeerTagSize;
 using store_internal::MessageTag;
 using store_internal::NameTag;
@@ -241,7 +242,7 @@ void ClientStore::Impl::PutHistory(rocksdb::WriteBatch& batch, const HistoryKey&
   PutSealed(batch, history, AsSlice(k), w.bytes());
 }
 void ClientStore::Impl::PutOutbox(rocksdb::WriteBatch& batch, const OutboxEntry& o) const {
-  Writer w(kOutboxFixedSize + o.sphinx_message.size());
+  Writer w(kOutboxFixedSize + o.sphinx_message.size() + o.body.size(), kOutboxRecordVersion);
   EncodeOutbox(o, w);
   PutSealed(batch, outbox, AsSlice(EncodeSeq(o.seq)), w.bytes());
 }

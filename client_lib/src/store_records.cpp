@@ -26,9 +26,9 @@ Plain::~Plain() { sodium_memzero(b_.data(), b_.size()); }
 
 // ---- Writer ----
 
-Writer::Writer(std::size_t capacity) {
+Writer::Writer(std::size_t capacity, std::uint8_t version) {
   out_.reserve(capacity);
-  out_.push_back(kRecordVersion);
+  out_.push_back(version);
 }
 Writer::~Writer() { sodium_memzero(out_.data(), out_.size()); }
 
@@ -53,10 +53,9 @@ void Writer::Str(std::string_view s) {
 
 // ---- Reader ----
 
-Reader::Reader(ByteSpan b) : b_(b) {
-  std::uint8_t version = 0;
-  U8(version);
-  if (version != kRecordVersion) ok_ = false;
+Reader::Reader(ByteSpan b, std::uint8_t max_version) : b_(b) {
+  U8(version_);
+  if (version_ == 0 || version_ > max_version) ok_ = false;
 }
 void Reader::U8(std::uint8_t& v) {
   if (Take(1)) v = b_[pos_ - 1];
@@ -232,10 +231,14 @@ void EncodeOutbox(const OutboxEntry& o, Writer& w) {
   w.Blob(o.sphinx_message);
   w.I64(o.queued_unix);
   w.U32(o.attempts);
+  w.U8(static_cast<std::uint8_t>(o.kind));
+  w.Blob(o.body);
+  w.I64(o.not_before_ms);
+  w.U32(o.seals);
 }
 
 std::optional<OutboxEntry> DecodeOutbox(ByteSpan b) {
-  Reader r(b);
+  Reader r(b, kOutboxRecordVersion);
   OutboxEntry o;
   r.U64(o.seq);
   r.Raw(o.id);
@@ -245,8 +248,36 @@ std::optional<OutboxEntry> DecodeOutbox(ByteSpan b) {
   r.Blob(o.sphinx_message);
   r.I64(o.queued_unix);
   r.U32(o.attempts);
+  if (r.version() >= 2) {
+    std::uint8_t kind = 0;
+    r.U8(kind);
+    r.Blob(o.body);
+    r.I64(o.not_before_ms);
+    r.U32(o.seals);
+    if (kind != static_cast<std::uint8_t>(OutboxKind::kText) &&
+        kind != static_cast<std::uint8_t>(OutboxKind::kReceipt)) {
+      return std::nullopt;
+    }
+    o.kind = static_cast<OutboxKind>(kind);
+  }
   if (!r.Done()) return std::nullopt;
   return o;
+}
+
+void EncodeSettings(const Settings& s, Writer& w) {
+  w.U8(static_cast<std::uint8_t>(s.receipts));
+  w.U32(s.receipt_delay_s);
+}
+
+std::optional<Settings> DecodeSettings(ByteSpan b) {
+  Reader r(b);
+  Settings s;
+  std::uint8_t mode = 0;
+  r.U8(mode);
+  r.U32(s.receipt_delay_s);
+  if (!r.Done() || mode > 1 || s.receipt_delay_s == 0) return std::nullopt;
+  s.receipts = static_cast<ReceiptMode>(mode);
+  return s;
 }
 
 }  // namespace sotto::client::store_internal

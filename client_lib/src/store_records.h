@@ -1,5 +1,7 @@
 // The client store's record formats (internal to client_lib; client_store.cpp and store_impl.cpp
-// use it). A record is a version byte (1) and fields in a fixed order: integers big-endian,
+// use it). A record is a version byte (1; 2 for outbox entries written since issue 9, which
+// carry the body, kind, not-before time and seal count; version 1 outbox entries are still read)
+// and fields in a fixed order: integers big-endian,
 // strings and byte strings as a u32 length and the bytes. Decoding rejects anything else
 // (nullopt; the store reports Corruption). Plaintext records are wiped as soon as they are
 // sealed or decoded: Writer and Plain wipe their buffers on destruction.
@@ -20,10 +22,12 @@
 namespace sotto::client::store_internal {
 
 inline constexpr std::uint8_t kRecordVersion = 1;
+inline constexpr std::uint8_t kOutboxRecordVersion = 2;
 inline constexpr std::size_t kMaxNameLength = 32;
 // The encoded size of a history entry without its text, of an outbox entry without its packet.
 inline constexpr std::size_t kHistoryFixedSize = 1 + 16 + 32 + 1 + 1 + 4 + 8 + 8 + 8 + 1 + 8;
-inline constexpr std::size_t kOutboxFixedSize = 1 + 8 + 16 + 32 + 32 + 32 + 4 + 8 + 4;
+inline constexpr std::size_t kOutboxFixedSize =
+    1 + 8 + 16 + 32 + 32 + 32 + 4 + 8 + 4 + 1 + 4 + 8 + 4;
 
 // A sequence number as a database key: 8 bytes, big-endian (so keys sort by number).
 using SeqKey = std::array<std::uint8_t, 8>;
@@ -50,7 +54,7 @@ class Plain {
 // reallocation, as long as the estimate holds) and wiped on destruction.
 class Writer {
  public:
-  explicit Writer(std::size_t capacity);
+  explicit Writer(std::size_t capacity, std::uint8_t version = kRecordVersion);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   ~Writer();
@@ -68,10 +72,12 @@ class Writer {
   Bytes out_;
 };
 
-// Record decoder: every read fails (and stays failed) once the input runs out.
+// Record decoder: every read fails (and stays failed) once the input runs out, and at once for a
+// version byte above `max_version` (or 0).
 class Reader {
  public:
-  explicit Reader(ByteSpan b);
+  explicit Reader(ByteSpan b, std::uint8_t max_version = kRecordVersion);
+  std::uint8_t version() const { return version_; }
   void U8(std::uint8_t& v);
   void U32(std::uint32_t& v);
   void U64(std::uint64_t& v);
@@ -86,6 +92,7 @@ class Reader {
   ByteSpan b_;
   std::size_t pos_ = 0;
   bool ok_ = true;
+  std::uint8_t version_ = 0;
 };
 
 // A contact name: 1 to kMaxNameLength ASCII letters, digits, '.', '_' or '-', not starting
@@ -107,7 +114,11 @@ std::optional<Contact> DecodeContact(ByteSpan b);  // also checks the name
 void EncodeHistory(const HistoryEntry& e, Writer& w);
 std::optional<HistoryEntry> DecodeHistory(ByteSpan b);
 
+// Writes version 2 (the Writer must be made with kOutboxRecordVersion); reads 1 and 2.
 void EncodeOutbox(const OutboxEntry& o, Writer& w);
 std::optional<OutboxEntry> DecodeOutbox(ByteSpan b);
+
+void EncodeSettings(const Settings& s, Writer& w);
+std::optional<Settings> DecodeSettings(ByteSpan b);
 
 }  // namespace sotto::client::store_internal

@@ -1,4 +1,4 @@
-// Deniable triple-DH session set-up (papers/e2ee-spec.md §3).
+// Deniable triple-DH session set-up and hidden session headers (papers/e2ee-spec.md §3).
 #include "sotto/client_lib/x3dh.h"
 
 #include <sodium.h>
@@ -7,22 +7,27 @@
 #include <string>
 #include <string_view>
 
+#include "sotto/client_lib/elligator.h"
+
 namespace sotto::client {
 namespace {
 
-constexpr std::string_view kSharedKeyLabel = "sotto-x3dh-v1/shared-key";
-constexpr std::string_view kSealLabel = "sotto-x3dh-v1/identity-seal";
+constexpr std::string_view kSharedKeyLabel = "sotto-x3dh-v2/shared-key";
+constexpr std::string_view kSlotKeyLabel = "sotto-x3dh-v2/slot-key";
 
-// The key that seals IK_A in the session header: BLAKE2b-256(key = DH(EK_A, SPK_B), label).
-// EK_A is fresh for every session, so the key is used once and the nonce can be zero.
-Secret<32> SealKey(const std::uint8_t* dh3) {
+// The key that seals EK_A ‖ IK_A in a session header: BLAKE2b-256(key = DH(e, SPK_B), label).
+// e is fresh for every session header, so the key is used once and the nonce can be zero.
+Secret<32> SlotKey(const Secret<32>& dh) {
   Secret<32> k;
-  crypto_generichash(k.data(), k.size(), reinterpret_cast<const unsigned char*>(kSealLabel.data()),
-                     kSealLabel.size(), dh3, 32);
+  crypto_generichash(k.data(), k.size(),
+                     reinterpret_cast<const unsigned char*>(kSlotKeyLabel.data()),
+                     kSlotKeyLabel.size(), dh.data(), dh.size());
   return k;
 }
 constexpr std::uint8_t kZeroNonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = {};
-static_assert(kX3dhHeaderSize == 32 + 32 + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+constexpr std::size_t kSealedSize = 2 * kX25519KeySize;  // EK_A ‖ IK_A
+static_assert(kX3dhHeaderSize ==
+              kRepresentativeSize + kSealedSize + crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 // out = X25519(secret, their_public); refuses an all-zero result (low-order point).
 Status Dh(const SecretKey& secret, const PublicKey& their_public, std::uint8_t* out,
@@ -71,24 +76,27 @@ Result<X3dhHeader> X3dhHeader::Open(ByteSpan message, const PreKey& my_prekey) {
                                    " bytes, the session header alone is " +
                                    std::to_string(kX3dhHeaderSize));
   }
-  X3dhHeader h;
-  std::copy_n(message.begin(), kX25519KeySize, h.ephemeral.bytes.begin());
-  Secret<32> dh3;
-  if (auto s =
-          Dh(my_prekey.keys.secret_key, h.ephemeral, dh3.data(), "the initiator's ephemeral key");
-      !s.ok()) {
-    return s;
+  const auto representative = message.first<kRepresentativeSize>();
+  const PublicKey hidden = ElligatorMap(representative);
+  Secret<32> dh;
+  if (crypto_scalarmult(dh.data(), my_prekey.keys.secret_key.data(), hidden.bytes.data()) != 0) {
+    return Status::CryptoError("session header could not be opened: not a session header");
   }
-  const Secret<32> key = SealKey(dh3.data());
+  const Secret<32> key = SlotKey(dh);
+  Secret<kSealedSize> plain;
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          h.initiator_identity.bytes.data(), &len, nullptr, message.data() + kX25519KeySize,
-          kX3dhHeaderSize - kX25519KeySize, h.ephemeral.bytes.data(), kX25519KeySize, kZeroNonce,
-          key.data()) != 0 ||
-      len != kX25519KeySize) {
+          plain.data(), &len, nullptr, message.data() + kRepresentativeSize,
+          kX3dhHeaderSize - kRepresentativeSize, representative.data(), representative.size(),
+          kZeroNonce, key.data()) != 0 ||
+      len != kSealedSize) {
     return Status::CryptoError(
-        "session header could not be opened: sealed for another pre-key, or tampered");
+        "session header could not be opened: sealed for another pre-key, not a session header, "
+        "or tampered");
   }
+  X3dhHeader h;
+  std::copy_n(plain.data(), kX25519KeySize, h.ephemeral.bytes.begin());
+  std::copy_n(plain.data() + kX25519KeySize, kX25519KeySize, h.initiator_identity.bytes.begin());
   return h;
 }
 
@@ -105,19 +113,30 @@ Result<InitiatorStart> StartSession(const IdentityKeys& me, const PublicKey& the
   if (auto s = Dh(ephemeral.secret_key, their_prekey, dh.data() + 64, "the contact's pre-key");
       !s.ok())
     return s;
-  InitiatorStart start{
+  return InitiatorStart{
       AgreedSecret{DeriveSharedKey(dh), MakeAd(me.keys.public_key, their_identity)},
-      X3dhHeader{me.keys.public_key, ephemeral.public_key},
-      {}};
-  // wire header = EK_A ‖ seal(IK_A), with EK_A as associated data.
-  std::copy(ephemeral.public_key.bytes.begin(), ephemeral.public_key.bytes.end(),
-            start.wire_header.begin());
-  const Secret<32> key = SealKey(dh.data() + 64);
-  crypto_aead_xchacha20poly1305_ietf_encrypt(start.wire_header.data() + kX25519KeySize, nullptr,
-                                             me.keys.public_key.bytes.data(), kX25519KeySize,
-                                             ephemeral.public_key.bytes.data(), kX25519KeySize,
-                                             nullptr, kZeroNonce, key.data());
-  return start;
+      X3dhHeader{me.keys.public_key, ephemeral.public_key}};
+}
+
+Result<SessionHeader> SealSessionHeader(const X3dhHeader& header, const PublicKey& their_prekey,
+                                        Rng& rng) {
+  const HiddenKeyPair hidden = GenerateHiddenKeyPair(rng);
+  Secret<32> dh;
+  if (auto s = Dh(hidden.secret, their_prekey, dh.data(), "the contact's pre-key"); !s.ok()) {
+    return s;
+  }
+  const Secret<32> key = SlotKey(dh);
+  Secret<kSealedSize> plain;
+  std::copy(header.ephemeral.bytes.begin(), header.ephemeral.bytes.end(), plain.data());
+  std::copy(header.initiator_identity.bytes.begin(), header.initiator_identity.bytes.end(),
+            plain.data() + kX25519KeySize);
+  // slot = R ‖ AEAD(slot key, 0, EK_A ‖ IK_A, ad = R): every bit of R is authenticated.
+  SessionHeader slot{};
+  std::copy(hidden.representative.begin(), hidden.representative.end(), slot.begin());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      slot.data() + kRepresentativeSize, nullptr, plain.data(), plain.size(),
+      hidden.representative.data(), hidden.representative.size(), nullptr, kZeroNonce, key.data());
+  return slot;
 }
 
 Result<AgreedSecret> AcceptSession(const IdentityKeys& me, const PreKey& my_prekey,

@@ -2,7 +2,10 @@
 // descriptor posting, consensus fetching, the metrics file, mailbox expiry.
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include "mix_node.h"
+#include "sotto/core/mailbox.h"
 
 namespace sotto::mixnode {
 namespace {
@@ -114,7 +117,34 @@ void MixNode::AdoptConsensus(directory::Consensus consensus) {
     for (const auto& n : c.nodes) node_keys_.insert(n.link_key);
   }
   if (config_.role == directory::NodeRole::kMix) access_->Replace(node_keys_);
-  peers_.clear();  // reconnect with the (possibly new) addresses and keys
+  // Keep every link whose next hop kept its address and link key: closing a socket discards
+  // what is queued on it. A link that changed is replaced, and what was in flight on it is
+  // resent (real packets and dummies alike).
+  std::vector<sphinx::NodeId> changed;
+  for (const auto& [id, link] : peers_) {
+    const auto* n = FindNode(id);
+    if (n == nullptr || n->address != link.address || n->link_key != link.link_key)
+      changed.push_back(id);
+  }
+  for (const auto& id : changed) ReplacePeer(id, "consensus");
+}
+
+void MixNode::PurgeDummySink(bool all) {
+  if (all) {
+    auto items = store_->FetchMail(kDummyMailbox, std::numeric_limits<std::size_t>::max());
+    if (!items.ok()) {
+      spdlog::warn("dummy mailbox: {}", items.status().message());
+      return;
+    }
+    dummy_items_.clear();
+    for (const auto& item : items.value()) dummy_items_.push_back(item.id);
+  }
+  if (dummy_items_.empty()) return;
+  if (Status s = store_->AckMail(kDummyMailbox, dummy_items_); !s.ok()) {
+    spdlog::warn("dummy mailbox: {}", s.message());
+    return;
+  }
+  dummy_items_.clear();
 }
 
 bool MixNode::RefreshConsensus(std::int64_t now_unix) {
@@ -177,6 +207,10 @@ void MixNode::Housekeeping(std::int64_t now_us) {
     if (Status s = metrics_.WriteFile(config_.metrics_file); !s.ok()) {
       spdlog::warn("metrics file: {}", s.message());
     }
+  }
+  if (config_.role == directory::NodeRole::kProvider && now_us - last_sink_purge_us_ > kSecond) {
+    last_sink_purge_us_ = now_us;
+    PurgeDummySink(/*all=*/false);
   }
   if (config_.role == directory::NodeRole::kProvider && now_us - last_expiry_us_ > 60 * kSecond) {
     last_expiry_us_ = now_us;

@@ -67,10 +67,19 @@ Result<std::unique_ptr<MixNode>> MixNode::Create(NodeConfig config, std::unique_
   node->directory_ = std::make_unique<directory::DirectoryClient>(
       node->context_, node->keys_.link(), node->config_.authority);
 
+  if (node->config_.role == directory::NodeRole::kProvider) node->PurgeDummySink(/*all=*/true);
   // Resume: every packet accepted before a stop or crash goes back into the policy.
   auto pooled = node->store_->LoadPool();
   if (!pooled.ok()) return pooled.status();
-  for (auto& p : pooled.value()) node->pool_.emplace(p.id, std::move(p));
+  for (auto& p : pooled.value()) {
+    if (p.link_id == 0) {
+      // Written before per-link ids (store version 1): give it one now, and the epoch its
+      // arrival fell in (its key epoch, but for the grace period around a boundary).
+      p.link_id = node->NewLinkId(p.next_hop);
+      p.epoch = node->config_.authority.clock.EpochAt(p.arrival_us / 1'000'000);
+    }
+    node->AddToPool(std::move(p));
+  }
   return node;
 }
 
@@ -104,9 +113,9 @@ Status MixNode::Run(const std::atomic<bool>& stop) {
     std::vector<zmq::pollitem_t> items;
     items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
     std::vector<std::pair<sphinx::NodeId, zmq::socket_t*>> peer_index;
-    for (auto& [id, socket] : peers_) {
-      items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
-      peer_index.emplace_back(id, &socket);
+    for (auto& [id, link] : peers_) {
+      items.push_back({link.socket.handle(), 0, ZMQ_POLLIN, 0});
+      peer_index.emplace_back(id, &link.socket);
     }
     try {
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_us / 1000));

@@ -10,7 +10,9 @@
 // Release path (mix_release.cpp): the policy's batch plus dummy packets up to min_batch, shuffled
 // together, sent to the next hops; a packet leaves the store only when the next hop acknowledges
 // it, and is resent until then, so neither a crash nor a restart loses an accepted packet (the
-// next hop's replay cache drops the duplicates).
+// next hop's replay cache drops the duplicates). Dummies are pooled, sent, acknowledged, resent
+// and expired exactly like accepted packets, and every pooled packet has its own random link id
+// (network-spec §4.2), so nothing a neighbour sees separates them or reveals arrival order.
 // Housekeeping (mix_housekeeping.cpp): epochs, routing-key rotation, descriptors, consensus,
 // metrics file, mail expiry.
 // Tap (mix_tap.cpp): only when a program installs one (sotto-corrupt-node; never sotto-mixnode),
@@ -82,19 +84,27 @@ class MixNode final : private NodeTapHost {
   // mix_release.cpp
   void ReleaseDue(std::int64_t now_us);
   void ResendUnacked(std::int64_t now_us);
+  // Gives up, all together, the packets of every epoch whose keys are gone (epoch + 2 <= now).
+  void ExpireOldEpochs();
   void OnPeerMessage(const sphinx::NodeId& peer, zmq::socket_t& socket);
   zmq::socket_t* PeerSocket(const sphinx::NodeId& id);
-  struct Outgoing {
-    sphinx::NodeId next;
-    std::uint64_t seq;  // pool id; 0 for dummies (never resent)
-    Bytes packet;
-  };
-  std::optional<Outgoing> MakeDummy();
-  bool SendPacket(const sphinx::NodeId& next, std::uint64_t seq, const Bytes& packet,
-                  bool resend = false);
+  // Closes the link to `hop` (the next PeerSocket opens a fresh one); every packet in flight on
+  // it is resent at the next opportunity, since what was queued on the socket is gone.
+  void ReplacePeer(const sphinx::NodeId& hop, std::string_view reason);
+  // A fresh link id for a packet to `next`: uniformly random, non-zero, unused on that link.
+  std::uint64_t NewLinkId(const sphinx::NodeId& next);
+  void AddToPool(PooledPacket p);
+  void RemoveFromPool(std::uint64_t id);
+  // A dummy: a real Sphinx packet over the rest of this mix's cascade to the dummy mailbox.
+  std::optional<PooledPacket> MakeDummy();
+  // Makes a dummy and pools it (stored like an accepted packet); its pool id.
+  std::optional<std::uint64_t> PoolDummy(std::int64_t now_us);
+  bool SendPooled(const PooledPacket& p, bool resend);
 
   // mix_housekeeping.cpp
   void Housekeeping(std::int64_t now_us);
+  // Providers: removes the dummies stored in the dummy mailbox (all of them, on start-up).
+  void PurgeDummySink(bool all);
   bool RefreshConsensus(std::int64_t now_unix);  // false: the authority is unreachable
   void AdoptConsensus(directory::Consensus consensus);
   void RotateKeys(std::uint64_t current_epoch);
@@ -136,9 +146,23 @@ class MixNode final : private NodeTapHost {
   std::uint64_t current_epoch_ = 0;
   std::unique_ptr<MixingPolicy> policy_;
   PolicyConfig policy_config_;
-  std::map<std::uint64_t, PooledPacket> pool_;      // accepted, not yet acknowledged
-  std::map<std::uint64_t, std::int64_t> inflight_;  // id → time last sent (µs)
-  std::map<sphinx::NodeId, zmq::socket_t> peers_;
+  std::map<std::uint64_t, PooledPacket> pool_;  // accepted or made, not yet acknowledged
+  struct InFlight {
+    std::int64_t last_try_us = 0;  // 0: (re)send at the next opportunity
+    bool sent = false;             // handed to a socket at least once
+  };
+  std::map<std::uint64_t, InFlight> inflight_;  // released by the policy: pool id → state
+  // (next hop, link id) → pool id: what an acknowledgement from that next hop names.
+  std::map<std::pair<sphinx::NodeId, std::uint64_t>, std::uint64_t> by_link_;
+  struct PeerLink {
+    zmq::socket_t socket;
+    std::string address;  // where, and to which key, it connected: a consensus that changes
+    transport::LinkPublicKey link_key{};  // neither keeps the link (and its queue)
+  };
+  std::map<sphinx::NodeId, PeerLink> peers_;
+  std::optional<std::uint64_t> expiry_epoch_;  // the epoch ExpireOldEpochs last ran in
+  std::vector<std::uint64_t> dummy_items_;     // providers: dummies stored, to be removed
+  std::int64_t last_sink_purge_us_ = 0;
   Metrics metrics_;
   bool descriptor_dirty_ = true;
   std::int64_t last_post_us_ = 0;

@@ -2,7 +2,6 @@
 // mailbox fetches (answered with exactly the number of items asked for, padded) and
 // acknowledgements (providers). Hostile input is expected: every frame is
 // size-checked by wire::Decode before anything else, and every failure is a counted drop.
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "mix_node.h"
@@ -110,6 +109,7 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
   Status stored = Status::Ok();
   if (auto* fwd = std::get_if<sphinx::Forward>(&result)) {
     PooledPacket p{0, NowUs(), fwd->delay_ms, fwd->next_hop, std::move(fwd->packet)};
+    p.link_id = NewLinkId(p.next_hop);
     const bool known_hop = FindNode(p.next_hop) != nullptr;
     outcome.next = p.next_hop;
     if (!known_hop && !from_node) {
@@ -141,9 +141,10 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
       if (id.ok()) {
         p.id = id.value();
         outcome.pool = p.id;
+        p.epoch = *epoch;
         if (policy_ && outcome.accept != TapAccept::kHold)
           policy_->Add(p.id, NowUs(), static_cast<TimeUs>(p.delay_ms) * 1000);
-        pool_.emplace(p.id, std::move(p));
+        AddToPool(std::move(p));
       }
       stored = id.status();
     }
@@ -153,22 +154,25 @@ void MixNode::HandlePacket(const zmq::message_t& routing_id, const wire::PacketM
       outcome.verdict = "drop";
       outcome.reason = "deliver_at_mix";
       stored = store_->RecordReplay(*epoch, del->replay_tag);
-    } else if (sodium_is_zero(del->mailbox.data(), del->mailbox.size())) {
-      metrics_.Add("dummies_received");  // a mix's padding reached the end of its path
-      outcome.verdict = "dummy_sink";
-      stored = store_->RecordReplay(*epoch, del->replay_tag);
     } else {
-      outcome.verdict = "deliver";
-      outcome.mailbox = del->mailbox;
+      // A dummy (a mix's padding at the end of its path) is stored exactly like a message, in
+      // the all-zero mailbox that no key can fetch, and removed off the packet path by
+      // housekeeping: the same work and the same ack time as real mail (network-spec §4.4).
+      const bool dummy = del->mailbox == kDummyMailbox;
+      outcome.verdict = dummy ? "dummy_sink" : "deliver";
+      if (!dummy) outcome.mailbox = del->mailbox;
       if (outcome.accept == TapAccept::kDrop) {
         stored = store_->RecordReplay(*epoch, del->replay_tag);
       } else {
         Bytes tapped;  // what the tap is shown, if there is one
-        if (tap_) tapped = del->message;
+        if (tap_ && !dummy) tapped = del->message;
         MailItem item{0, NowUs(), false, {}, std::move(del->message)};
         auto id = store_->StoreMail(del->mailbox, std::move(item),
                                     std::make_pair(*epoch, del->replay_tag));
-        if (id.ok()) {
+        if (id.ok() && dummy) {
+          metrics_.Add("dummies_received");
+          dummy_items_.push_back(id.value());
+        } else if (id.ok()) {
           metrics_.Add("messages_delivered");
           outcome.item = id.value();
           if (tap_) tap_->OnMailStored(del->mailbox, id.value(), tapped);
@@ -251,17 +255,22 @@ void MixNode::HandleFetch(const zmq::message_t& routing_id, const transport::Lin
   }
   // Exactly max_items items, real ones first, then padding (spec §4.3): with full-size messages
   // the reply's length says nothing about how much mail was waiting.
+  // The random bytes for every slot are drawn whether the slot is padding or not, so that the
+  // reply does not leave later when less mail was waiting (an observer of the client's link
+  // times FETCH → MAIL; tests/integration/link_ids_test.cpp "provider: how long a FETCH …").
+  Bytes noise(std::size_t{msg.max_items} * wire::kMailPaddingPayloadSize);
+  SystemRng().Fill(noise);
   wire::MailMsg out;
   out.items.reserve(msg.max_items);
   for (auto& item : items.value()) {
     out.items.push_back(
         {item.id, item.received_us, item.is_reply, item.surb_id, std::move(item.payload)});
   }
-  while (out.items.size() < msg.max_items) {
-    wire::MailEntry padding{
-        wire::kPaddingMailId, 0, false, {}, Bytes(wire::kMailPaddingPayloadSize)};
-    SystemRng().Fill(padding.payload);
-    out.items.push_back(std::move(padding));
+  for (std::size_t slot = out.items.size(); slot < msg.max_items; ++slot) {
+    const auto from =
+        noise.begin() + static_cast<std::ptrdiff_t>(slot * wire::kMailPaddingPayloadSize);
+    out.items.push_back(
+        {wire::kPaddingMailId, 0, false, {}, Bytes(from, from + wire::kMailPaddingPayloadSize)});
   }
   metrics_.Add("fetches");
   if (tap_) {

@@ -10,7 +10,8 @@
 // Ids: the next id is kept in memory and written to the meta column family in the same batch as
 // the item that uses it, so ids never repeat, even after the newest items were removed and the
 // node restarted (a client re-sending an old acknowledgement must not delete a new message). On
-// open, the counter is also raised past the last key actually present. Mail ids start at 1: 0 is
+// open, every counter is loaded and raised past the last key actually present, so storing an
+// item never reads the disk. Mail ids start at 1: 0 is
 // the id of the padding items in MAIL replies and never names a stored item. The in-memory counters
 // and the replay column-family map are guarded by `mu_`; RocksDB itself is thread-safe.
 //
@@ -141,20 +142,34 @@ class RocksNodeStore final : public NodeStore {
           fmt::format("cannot pool a packet of {} bytes (Sphinx packets are {})",
                       packet.packet.size(), sphinx::kPacketSize));
     }
+    if (packet.link_id == 0) {
+      return Status::InvalidArgument("cannot pool a packet without a link id (use a non-zero id)");
+    }
     std::unique_lock lock(mu_);
     auto* replay = ReplayCf(epoch);
     if (replay == nullptr) return UnknownEpoch(epoch, "accept a packet into");
-    packet.id = next_pool_id_;
+    packet.epoch = epoch;
+    packet.dummy = false;
     rocksdb::WriteBatch batch;
     (void)batch.Put(replay, AsSlice(tag), rocksdb::Slice());
-    (void)batch.Put(pool_, PoolKey(packet.id), EncodePooled(packet));
-    (void)batch.Put(meta_, kNextPoolIdKey, EncodeU64(packet.id + 1));
-    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
-    if (!s.ok()) return Fail(s, "accept a packet into");
-    next_pool_id_ = packet.id + 1;
-    return packet.id;
+    return AddToPool(std::move(packet), batch, "accept a packet into");
   } catch (const std::exception& e) {
     return Unexpected("accept a packet into", e);
+  }
+
+  Result<std::uint64_t> PoolOwn(PooledPacket packet) override try {
+    if (packet.packet.size() != sphinx::kPacketSize || packet.link_id == 0) {
+      return Status::InvalidArgument(fmt::format(
+          "cannot pool a packet of {} bytes with link id {} (Sphinx packets are {} bytes; link "
+          "ids are non-zero)",
+          packet.packet.size(), packet.link_id, sphinx::kPacketSize));
+    }
+    std::unique_lock lock(mu_);
+    packet.dummy = true;
+    rocksdb::WriteBatch batch;
+    return AddToPool(std::move(packet), batch, "pool a packet of this node in");
+  } catch (const std::exception& e) {
+    return Unexpected("pool a packet of this node in", e);
   }
 
   Status RemovePooled(const std::vector<std::uint64_t>& ids) override try {
@@ -198,9 +213,7 @@ class RocksNodeStore final : public NodeStore {
       replay_cf = ReplayCf(replay->first);
       if (replay_cf == nullptr) return UnknownEpoch(replay->first, "store mail in");
     }
-    auto next = NextMailId(mailbox);
-    if (!next.ok()) return next.status();
-    item.id = *next;
+    item.id = NextMailId(mailbox);
     rocksdb::WriteBatch batch;
     if (replay) (void)batch.Put(replay_cf, AsSlice(replay->second), rocksdb::Slice());
     (void)batch.Put(mail_, MailKey(mailbox, item.id), EncodeMail(item));
@@ -304,6 +317,19 @@ class RocksNodeStore final : public NodeStore {
         KeyHex(key), dir_.string()));
   }
 
+  // Requires mu_ held exclusively. Adds the packet under the next pool id to `batch` and writes
+  // it; returns the id.
+  Result<std::uint64_t> AddToPool(PooledPacket packet, rocksdb::WriteBatch& batch,
+                                  std::string_view op) {
+    packet.id = next_pool_id_;
+    (void)batch.Put(pool_, PoolKey(packet.id), EncodePooled(packet));
+    (void)batch.Put(meta_, kNextPoolIdKey, EncodeU64(packet.id + 1));
+    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) return Fail(s, op);
+    next_pool_id_ = packet.id + 1;
+    return packet.id;
+  }
+
   // Requires mu_.
   rocksdb::ColumnFamilyHandle* ReplayCf(std::uint64_t epoch) const {
     auto it = replay_.find(epoch);
@@ -338,21 +364,48 @@ class RocksNodeStore final : public NodeStore {
     return *next;
   }
 
-  // Requires mu_ held exclusively. Loads the mailbox's counter on first use.
-  Result<std::uint64_t> NextMailId(const sphinx::MailboxId& mailbox) {
-    if (auto it = next_mail_id_.find(mailbox); it != next_mail_id_.end()) return it->second;
-    auto next = ReadNextId(NextMailIdKey(mailbox));
-    if (!next.ok()) return next.status();
-    // Never 0, even from a damaged counter: id 0 marks padding in MAIL replies (wire.h).
-    std::uint64_t id = std::max<std::uint64_t>(*next, 1);
+  // Requires mu_ held exclusively. Every mailbox that ever held an item has its counter in
+  // memory since Open (InitMailCounters), so this never reads the disk: storing the first item
+  // of a mailbox takes as long as storing the next one (a previous hop timing the ack must not
+  // learn whether a packet was real mail or a dummy, network-spec §4.4).
+  std::uint64_t NextMailId(const sphinx::MailboxId& mailbox) {
+    auto it = next_mail_id_.find(mailbox);
+    return it == next_mail_id_.end() ? 1 : it->second;
+  }
+
+  // Loads every mailbox's next mail id: the recorded counter, raised past the last item
+  // actually present (one seek per mailbox). Never 0, even from a damaged counter: id 0 marks
+  // padding in MAIL replies (wire.h).
+  Status InitMailCounters() {
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+      for (it->Seek(kNextMailIdPrefix); it->Valid() && it->key().starts_with(kNextMailIdPrefix);
+           it->Next()) {
+        sphinx::MailboxId mailbox{};
+        Reader r(it->key().ToStringView().substr(kNextMailIdPrefix.size()));
+        auto next = DecodeU64(it->value().ToStringView());
+        if (!r.Fixed(mailbox) || !r.done() || !next) return CorruptEntry("id counter", it->key());
+        next_mail_id_[mailbox] = std::max<std::uint64_t>(*next, 1);
+      }
+      if (!it->status().ok()) return Fail(it->status(), "read the id counters of");
+    }
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), mail_));
-    it->SeekForPrev(MailKey(mailbox, std::numeric_limits<std::uint64_t>::max()));
-    if (it->Valid()) {
-      if (auto last = ParseMailKey(it->key().ToStringView(), mailbox)) id = std::max(id, *last + 1);
+    for (it->SeekToFirst(); it->Valid();) {
+      if (it->key().size() != kMailKeySize) {
+        return CorruptEntry("mail item with a malformed key", it->key());
+      }
+      sphinx::MailboxId mailbox{};
+      std::copy_n(reinterpret_cast<const std::uint8_t*>(it->key().data()), mailbox.size(),
+                  mailbox.begin());
+      it->SeekForPrev(MailKey(mailbox, std::numeric_limits<std::uint64_t>::max()));
+      auto last = it->Valid() ? ParseMailKey(it->key().ToStringView(), mailbox) : std::nullopt;
+      if (!last) return CorruptEntry("mail item with a malformed key", it->key());
+      auto& next = next_mail_id_[mailbox];
+      next = std::max({next, *last + 1, std::uint64_t{1}});
+      it->Next();  // the first key of the next mailbox
     }
     if (!it->status().ok()) return Fail(it->status(), "read mail in");
-    next_mail_id_[mailbox] = id;
-    return id;
+    return Status::Ok();
   }
 
   Status InitPoolCounter() {
@@ -431,6 +484,7 @@ Result<std::unique_ptr<NodeStore>> RocksNodeStore::Create(const fs::path& dir) {
     }
   }
   if (Status init = store->InitPoolCounter(); !init.ok()) return init;
+  if (Status init = store->InitMailCounters(); !init.ok()) return init;
   return std::unique_ptr<NodeStore>(std::move(store));
 }
 

@@ -7,8 +7,12 @@
 //   default CF   "next-pool-id"                  → u64, ids below it have been handed out
 //                "next-mail-id/" ‖ mailbox (32)  → u64, the same per mailbox
 //
-// Values start with a version byte; version 1 is (integers big-endian, i64 as two's complement):
-//   pooled packet  01 ‖ arrival_us i64 ‖ delay_ms u32 ‖ next_hop (32) ‖ len u32 ‖ packet (len)
+// Values start with a version byte (integers big-endian, i64 as two's complement):
+//   pooled packet, version 2 (written since per-link ids, issue 9):
+//                  02 ‖ arrival_us i64 ‖ delay_ms u32 ‖ next_hop (32) ‖ link_id u64 (≠ 0) ‖
+//                  epoch u64 ‖ flags u8 (bit 0: dummy; others 0) ‖ len u32 ‖ packet (len)
+//   pooled packet, version 1 (still read; loads with link_id 0, epoch 0, not a dummy):
+//                  01 ‖ arrival_us i64 ‖ delay_ms u32 ‖ next_hop (32) ‖ len u32 ‖ packet (len)
 //   mail item      01 ‖ received_us i64 ‖ flags u8 (bit 0: is_reply; others 0) ‖ surb_id (32,
 //                  zero unless a reply) ‖ len u32 ‖ payload (len)
 // Decoding checks the version, the flags and that the length covers the value exactly; a value
@@ -27,7 +31,9 @@
 
 namespace sotto::mixnode::store_internal {
 
-inline constexpr std::uint8_t kValueVersion = 1;
+inline constexpr std::uint8_t kValueVersion = 1;   // mail items; pooled packets before v2
+inline constexpr std::uint8_t kPooledVersion = 2;  // pooled packets
+inline constexpr std::uint8_t kPooledFlagDummy = 0x01;
 inline constexpr std::string_view kNextPoolIdKey = "next-pool-id";
 inline constexpr std::string_view kNextMailIdPrefix = "next-mail-id/";
 inline constexpr std::size_t kMailKeySize = sphinx::kMailboxIdSize + 8;
@@ -147,25 +153,37 @@ inline std::optional<std::uint64_t> DecodeU64(std::string_view in) { return Pars
 
 inline std::string EncodePooled(const PooledPacket& p) {
   std::string out;
-  out.reserve(1 + 8 + 4 + p.next_hop.size() + 4 + p.packet.size());
-  out.push_back(static_cast<char>(kValueVersion));
+  out.reserve(1 + 8 + 4 + p.next_hop.size() + 8 + 8 + 1 + 4 + p.packet.size());
+  out.push_back(static_cast<char>(kPooledVersion));
   PutU64(out, static_cast<std::uint64_t>(p.arrival_us));
   PutU32(out, p.delay_ms);
   PutBytes(out, p.next_hop);
+  PutU64(out, p.link_id);
+  PutU64(out, p.epoch);
+  out.push_back(static_cast<char>(p.dummy ? kPooledFlagDummy : 0));
   PutU32(out, static_cast<std::uint32_t>(p.packet.size()));
   PutBytes(out, p.packet);
   return out;
 }
-// nullopt if the value is not a well-formed version-1 pooled packet.
+// nullopt if the value is not a well-formed pooled packet of version 2 (or 1).
 inline std::optional<PooledPacket> DecodePooled(std::uint64_t id, std::string_view in) {
   Reader r(in);
   PooledPacket p;
   p.id = id;
   std::uint8_t version = 0;
-  if (!r.U8(version) || version != kValueVersion || !r.I64(p.arrival_us) || !r.U32(p.delay_ms) ||
-      !r.Fixed(p.next_hop) || !r.LengthPrefixedRest(p.packet)) {
+  if (!r.U8(version) || (version != kPooledVersion && version != 1) || !r.I64(p.arrival_us) ||
+      !r.U32(p.delay_ms) || !r.Fixed(p.next_hop)) {
     return std::nullopt;
   }
+  if (version == kPooledVersion) {
+    std::uint8_t flags = 0;
+    if (!r.U64(p.link_id) || p.link_id == 0 || !r.U64(p.epoch) || !r.U8(flags) ||
+        (flags & ~kPooledFlagDummy) != 0) {
+      return std::nullopt;
+    }
+    p.dummy = (flags & kPooledFlagDummy) != 0;
+  }
+  if (!r.LengthPrefixedRest(p.packet)) return std::nullopt;
   return p;
 }
 

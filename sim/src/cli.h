@@ -37,8 +37,8 @@ struct CommonArgs {
 struct CommonOptions {
   bool vary = false, repetitions = false, jobs = false, summary = false, messages = false;
   bool seed = true, set = true, out = true, progress = false;
-  bool repetition = false;  // --repetition R: which one run (workload)
-  bool param = false;       // --param FIELD=VALUE (netattack)
+  bool repetition = false;                     // --repetition R: which one run (workload)
+  bool param = false;                          // --param FIELD=VALUE (netattack)
   std::uint64_t max_repetitions = 10'000'000;  // --repetitions in [1, this]
 };
 
@@ -88,10 +88,10 @@ std::optional<int> LoadScenarioArgs(const CommonArgs& args, std::string_view com
 // --progress, or stderr is a terminal.
 bool ShowProgress(bool flag);
 
-int RunCommand(int argc, char** argv);     // sotto-sim run
-int SweepCommand(int argc, char** argv);   // sotto-sim sweep
-int AttackCommand(int argc, char** argv);  // sotto-sim attack
-int WorkloadCommand(int argc, char** argv);  // sotto-sim workload
+int RunCommand(int argc, char** argv);        // sotto-sim run
+int SweepCommand(int argc, char** argv);      // sotto-sim sweep
+int AttackCommand(int argc, char** argv);     // sotto-sim attack
+int WorkloadCommand(int argc, char** argv);   // sotto-sim workload
 int NetAttackCommand(int argc, char** argv);  // sotto-sim netattack
 
 }  // namespace sotto::sim::cli

@@ -44,9 +44,10 @@ int NetAttackCommand(int argc, char** argv) {
     return 0;
   }
   if (args.positional.empty()) {
-    return Fail("netattack needs an attack and a scenario: sotto-sim netattack "
-                "trace|timing|sda|flood FILE.ini (see --help)",
-                kExitUsage);
+    return Fail(
+        "netattack needs an attack and a scenario: sotto-sim netattack "
+        "trace|timing|sda|flood FILE.ini (see --help)",
+        kExitUsage);
   }
   auto kind = netattack::ParseKind(args.positional.front());
   if (!kind.ok()) return Fail(kind.status().message(), kExitUsage);

@@ -7,12 +7,15 @@
 namespace sotto::sim {
 namespace {
 
-double H2(double t) { return t <= 0 || t >= 1 ? 0.0 : -t * std::log2(t) - (1 - t) * std::log2(1 - t); }
+double H2(double t) {
+  return t <= 0 || t >= 1 ? 0.0 : -t * std::log2(t) - (1 - t) * std::log2(1 - t);
+}
 
 }  // namespace
 
 double PruningBiasBound(double tail_mass, std::uint32_t senders) {
-  return H2(tail_mass) + tail_mass * std::log2(static_cast<double>(std::max<std::uint32_t>(senders, 1)));
+  return H2(tail_mass) +
+         tail_mass * std::log2(static_cast<double>(std::max<std::uint32_t>(senders, 1)));
 }
 
 double PruningTailBudget(std::uint32_t senders) {

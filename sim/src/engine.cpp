@@ -306,8 +306,8 @@ void Engine::FreePacket(std::uint32_t packet) {
   free_packets_.push_back(packet);
 }
 
-void Engine::Observe(PacketEvent::Type type, std::uint32_t from, std::uint32_t to,
-                     const Packet& p, bool from_client) {
+void Engine::Observe(PacketEvent::Type type, std::uint32_t from, std::uint32_t to, const Packet& p,
+                     bool from_client) {
   if (options_.observer == nullptr) return;
   PacketEvent e;
   e.type = type;

@@ -48,7 +48,7 @@ class Engine {
     kDrop,
     kArrive,
     kWake,
-    kProcessed,  // a node finished processing the packet at the head of its input queue
+    kProcessed,    // a node finished processing the packet at the head of its input queue
     kFloodTarget,  // the n-1 attacker sends the held target packet b with its own packets
   };
   struct Event {
@@ -148,7 +148,8 @@ class Engine {
   void FloodTarget(std::uint32_t packet);
   void SendAttackerPackets(std::uint32_t provider, std::uint32_t count);
   bool FloodActive() const {
-    return options_.flood.enabled && now_ >= options_.flood.start_us && now_ < options_.flood.end_us;
+    return options_.flood.enabled && now_ >= options_.flood.start_us &&
+           now_ < options_.flood.end_us;
   }
 
   // engine_clients.cpp
@@ -204,7 +205,7 @@ class Engine {
 
   // Tallies for Results.
   Results r_;
-  std::string corrupt_list_;  // FormatMixList(r_.corrupt_mixes), for the message records
+  std::string corrupt_list_;       // FormatMixList(r_.corrupt_mixes), for the message records
   std::vector<double> entropies_;  // per measured real packet delivered
   std::vector<double> latencies_;  // per measured message delivered, ms
 };

@@ -29,12 +29,12 @@ bool Engine::FloodIntercept(std::uint32_t node, std::uint32_t packet) {
     // round (at least `threshold` packets) fills every threshold mix downstream in turn.
     const std::size_t threshold = s_.batch_size;
     const std::size_t pooled = nodes_[node].policy ? nodes_[node].policy->PoolSize() : 0;
-    SendAttackerPackets(node, static_cast<std::uint32_t>(threshold > pooled ? threshold - pooled
-                                                                            : 1));
+    SendAttackerPackets(node,
+                        static_cast<std::uint32_t>(threshold > pooled ? threshold - pooled : 1));
     // (2) The target's packet goes in once the flush has left the first mix, with threshold − 1
     // attacker packets.
-    const TimeUs gap = 2 * latency_us_ + 4 * static_cast<TimeUs>(threshold + 1) * processing_us_ +
-                       1000;
+    const TimeUs gap =
+        2 * latency_us_ + 4 * static_cast<TimeUs>(threshold + 1) * processing_us_ + 1000;
     p.flooded = true;
     Push(now_ + gap, kFloodTarget, node, packet);
     return true;
@@ -52,7 +52,8 @@ bool Engine::FloodIntercept(std::uint32_t node, std::uint32_t packet) {
 void Engine::FloodTarget(std::uint32_t packet) {
   const std::uint32_t provider = clients_[options_.flood.target].provider;
   Arrive(provider, packet);
-  SendAttackerPackets(provider, static_cast<std::uint32_t>(std::max<std::size_t>(s_.batch_size, 1) - 1));
+  SendAttackerPackets(provider,
+                      static_cast<std::uint32_t>(std::max<std::size_t>(s_.batch_size, 1) - 1));
 }
 
 void Engine::SendAttackerPackets(std::uint32_t provider, std::uint32_t count) {

@@ -35,8 +35,10 @@ int Dispatch(int argc, char** argv) {
   using namespace sotto::sim;
   const std::string_view command = argc > 1 ? argv[1] : "";
   if (command.empty()) {
-    return cli::Fail("no command given: use run, sweep, attack, netattack, workload or keys (see sotto-sim --help)",
-                     cli::kExitUsage);
+    return cli::Fail(
+        "no command given: use run, sweep, attack, netattack, workload or keys (see sotto-sim "
+        "--help)",
+        cli::kExitUsage);
   }
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
@@ -52,9 +54,10 @@ int Dispatch(int argc, char** argv) {
     std::cout << "Scenario keys (INI: key = value):\n" << ScenarioKeysHelp();
     return 0;
   }
-  return cli::Fail(std::string("unknown command '") + std::string(command) +
-                       "': use run, sweep, attack, netattack, workload or keys (see sotto-sim --help)",
-                   cli::kExitUsage);
+  return cli::Fail(
+      std::string("unknown command '") + std::string(command) +
+          "': use run, sweep, attack, netattack, workload or keys (see sotto-sim --help)",
+      cli::kExitUsage);
 }
 
 }  // namespace

@@ -79,7 +79,8 @@ class DelayDensity {
 
  private:
   std::size_t Bin(TimeUs d) const {
-    return std::min<std::size_t>(bins_ - 1, static_cast<std::size_t>(static_cast<double>(d) / width_));
+    return std::min<std::size_t>(bins_ - 1,
+                                 static_cast<std::size_t>(static_cast<double>(d) / width_));
   }
   std::uint32_t bins_;
   TimeUs window_ = 1;
@@ -165,23 +166,22 @@ std::string_view KindName(Kind kind) {
 
 Status Config::Validate(const Scenario& s) const {
   if (!(window_s >= 0 && window_s <= 86400)) {
-    return Status::InvalidArgument(
-        fmt::format("window_s = {} is not allowed: it must be in [0, 86400] seconds (0: learned)",
-                    window_s));
+    return Status::InvalidArgument(fmt::format(
+        "window_s = {} is not allowed: it must be in [0, 86400] seconds (0: learned)", window_s));
   }
   if (histogram_bins < 2 || histogram_bins > 100000) {
     return Status::InvalidArgument(fmt::format(
         "histogram_bins = {} is not allowed: it must be in [2, 100000]", histogram_bins));
   }
   if (target >= s.clients) {
-    return Status::InvalidArgument(fmt::format(
-        "target = {} is not a client: clients are 0 to {}", target, s.clients - 1));
+    return Status::InvalidArgument(
+        fmt::format("target = {} is not a client: clients are 0 to {}", target, s.clients - 1));
   }
   if (kind == Kind::kTrace || kind == Kind::kSda || kind == Kind::kFlood) {
     if (!s.track_entropy) {
-      return Status::InvalidArgument(fmt::format(
-          "the {} attack traces beliefs as the entropy does: set track_entropy = true",
-          KindName(kind)));
+      return Status::InvalidArgument(
+          fmt::format("the {} attack traces beliefs as the entropy does: set track_entropy = true",
+                      KindName(kind)));
     }
   }
   if (kind == Kind::kTiming && !(s.burn_in_s > 0)) {
@@ -204,8 +204,8 @@ Status Config::Validate(const Scenario& s) const {
     const double start = flood_start_s < 0 ? s.burn_in_s : flood_start_s;
     const double end = flood_end_s < 0 ? s.duration_s : flood_end_s;
     if (!(start < end)) {
-      return Status::InvalidArgument(fmt::format(
-          "flood_start_s = {} must be before flood_end_s = {}", start, end));
+      return Status::InvalidArgument(
+          fmt::format("flood_start_s = {} must be before flood_end_s = {}", start, end));
     }
   }
   return Status::Ok();
@@ -284,7 +284,8 @@ Result<RunResult> RunOnce(const Scenario& s, const Config& c, std::uint64_t poin
     case Kind::kFlood:
       tracer.on_deliver = [&](const PacketEvent& e, DistTable::Handle h) {
         if (const MessageInfo* info = measured_real(e)) {
-          score(e, *info, Judge(tracer.table(), h, info->sender, s.clients, exclude(info->recipient)));
+          score(e, *info,
+                Judge(tracer.table(), h, info->sender, s.clients, exclude(info->recipient)));
         }
       };
       if (c.kind == Kind::kFlood) {
@@ -297,7 +298,8 @@ Result<RunResult> RunOnce(const Scenario& s, const Config& c, std::uint64_t poin
       break;
     case Kind::kTiming:
       tracer.on_event = [&](const PacketEvent& e) {
-        if (e.type == PacketEvent::Type::kSend && e.from_client && e.kind != PacketKind::kAttacker) {
+        if (e.type == PacketEvent::Type::kSend && e.from_client &&
+            e.kind != PacketKind::kAttacker) {
           sends.push_back({e.time, e.from});
           if (e.time < burn_in) learning[e.packet] = e.time;
         } else if (e.type == PacketEvent::Type::kArrive && !e.from_client &&
@@ -359,7 +361,8 @@ Result<RunResult> RunOnce(const Scenario& s, const Config& c, std::uint64_t poin
               posterior.emplace_back(sender, p * profiles->Likelihood(sender, *observed));
             }
           }
-          score(e, *info, JudgeWeights(posterior, info->sender, s.clients, exclude(info->recipient)));
+          score(e, *info,
+                JudgeWeights(posterior, info->sender, s.clients, exclude(info->recipient)));
         }
         for (const auto& [sender, p] : belief) profiles->Add(sender, *observed, p);
       };
@@ -391,9 +394,8 @@ Result<RunResult> RunOnce(const Scenario& s, const Config& c, std::uint64_t poin
     std::vector<std::uint32_t> touched;
     for (const Arrival& a : to_score) {
       const MessageInfo& info = messages.at(a.message);
-      const auto first = std::lower_bound(
-          sends.begin(), sends.end(), a.time - density.window(),
-          [](const Send& x, TimeUs t) { return x.time < t; });
+      const auto first = std::lower_bound(sends.begin(), sends.end(), a.time - density.window(),
+                                          [](const Send& x, TimeUs t) { return x.time < t; });
       for (auto it = first; it != sends.end() && it->time <= a.time; ++it) {
         const double f = density(a.time - it->time);
         if (f <= 0) continue;
@@ -515,8 +517,9 @@ Result<std::vector<PointResult>> RunSweep(const SweepPlan& plan, const Config& c
   tasks.commit = [&](std::uint64_t i) -> Status {
     if ((i + 1) % reps != 0) return Status::Ok();
     const std::uint64_t p = i / reps;
-    std::vector<RunResult> mine(std::make_move_iterator(runs.begin() + static_cast<std::ptrdiff_t>(p * reps)),
-                                std::make_move_iterator(runs.begin() + static_cast<std::ptrdiff_t>((p + 1) * reps)));
+    std::vector<RunResult> mine(
+        std::make_move_iterator(runs.begin() + static_cast<std::ptrdiff_t>(p * reps)),
+        std::make_move_iterator(runs.begin() + static_cast<std::ptrdiff_t>((p + 1) * reps)));
     points.push_back(Summarize(p, std::move(mine)));
     return options.on_point ? options.on_point(points.back()) : Status::Ok();
   };
@@ -532,9 +535,8 @@ Result<std::vector<PointResult>> RunSweep(const SweepPlan& plan, const Config& c
 namespace {
 
 Status Bad(std::string_view field, std::string_view value, std::string_view allowed) {
-  return Status::InvalidArgument(
-      fmt::format("network attack field {} = '{}' is not allowed: it must be {}", field, value,
-                  allowed));
+  return Status::InvalidArgument(fmt::format(
+      "network attack field {} = '{}' is not allowed: it must be {}", field, value, allowed));
 }
 
 bool ParseBool(std::string_view v, bool& out) {
@@ -570,7 +572,8 @@ Status SetField(Config& c, std::string_view field, std::string_view value) {
       return Bad(field, value, "a number of seconds ≥ 0 (0: learned)");
     }
   } else if (field == "histogram_bins") {
-    if (!ParseNumber(value, c.histogram_bins)) return Bad(field, value, "a whole number in [2, 100000]");
+    if (!ParseNumber(value, c.histogram_bins))
+      return Bad(field, value, "a whole number in [2, 100000]");
   } else if (field == "target") {
     if (!ParseNumber(value, c.target)) return Bad(field, value, "a client index");
   } else if (field == "sda_view") {
@@ -642,14 +645,14 @@ std::string CsvRow(const SweepPlan& plan, const Config& config, const PointResul
     window.push_back(r.window_s);
     corrupt.push_back(static_cast<double>(r.results.corrupt_mixes.size()));
   }
-  out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", p.point,
-                     KindName(config.kind), p.runs.size(), Mean(scored), Cell(p.success, true),
-                     p.chance.mean, Cell(p.entropy, true), p.ci_over_runs ? "runs" : "messages",
-                     Cell(p.others_success, true), Cell(p.others_entropy, true),
-                     p.sda_identified_rate, Cell(p.sda_target_sends, true),
-                     p.sda_target_messages.n > 0 ? fmt::format("{}", p.sda_target_messages.mean) : "",
-                     config.kind == Kind::kTiming ? fmt::format("{}", Mean(window)) : "",
-                     p.held_loops_mean, p.attacker_packets_mean, p.latency_mean_ms, p.overhead);
+  out += fmt::format(
+      "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", p.point, KindName(config.kind),
+      p.runs.size(), Mean(scored), Cell(p.success, true), p.chance.mean, Cell(p.entropy, true),
+      p.ci_over_runs ? "runs" : "messages", Cell(p.others_success, true),
+      Cell(p.others_entropy, true), p.sda_identified_rate, Cell(p.sda_target_sends, true),
+      p.sda_target_messages.n > 0 ? fmt::format("{}", p.sda_target_messages.mean) : "",
+      config.kind == Kind::kTiming ? fmt::format("{}", Mean(window)) : "", p.held_loops_mean,
+      p.attacker_packets_mean, p.latency_mean_ms, p.overhead);
   out += fmt::format(",{}", Mean(corrupt));
   return out;
 }

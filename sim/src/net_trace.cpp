@@ -61,8 +61,8 @@ void TraceObserver::StartRound(NodeState& n) {
   }
   std::uint64_t kept = 0;
   if (policy_.kind == mixnode::PolicyKind::kPool) {
-    const auto fraction = static_cast<std::uint64_t>(
-        std::floor(policy_.keep_fraction * static_cast<double>(pooled)));
+    const auto fraction =
+        static_cast<std::uint64_t>(std::floor(policy_.keep_fraction * static_cast<double>(pooled)));
     kept = std::min<std::uint64_t>(pooled, std::max<std::uint64_t>(policy_.min_keep, fraction));
   }
   const DistTable::Handle carry = kept > 0 ? m : DistTable::kNone;

@@ -39,8 +39,9 @@ bool WholePerMinute(double rate_per_s) {
 }  // namespace
 
 std::string WorkloadMessageJson(const MessageRecord& m) {
-  return fmt::format("{{\"id\":{},\"created_us\":{},\"sender\":{},\"recipient\":{},\"packets\":{}}}",
-                     m.id, m.created_us, m.sender, m.recipient, m.packets);
+  return fmt::format(
+      "{{\"id\":{},\"created_us\":{},\"sender\":{},\"recipient\":{},\"packets\":{}}}", m.id,
+      m.created_us, m.sender, m.recipient, m.packets);
 }
 
 std::string WorkloadHeaderJson(const Scenario& s, std::uint64_t repetition, const Layout& layout,

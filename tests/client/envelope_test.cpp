@@ -20,6 +20,11 @@ MessageId Id(std::uint8_t seed) {
   return id;
 }
 
+Bytes IdBytes(std::uint8_t seed) {
+  const MessageId id = Id(seed);
+  return Bytes(id.begin(), id.end());
+}
+
 MessageBody Text(std::string text) {
   MessageBody b;
   b.type = BodyType::kText;
@@ -67,8 +72,13 @@ Bytes Valid(const std::string& text = "hello") { return EncodeBody(Text(text)).v
 TEST_CASE("envelope: sizes follow from the Sphinx message size", "[envelope]") {
   CHECK(kSphinxMessageSize == 2030);
   CHECK(kSlotSize + kRatchetOverhead + kBodySize == kSphinxMessageSize);
-  CHECK(kBodySize == 1894);
-  CHECK(kMaxTextBytes == 1862);
+  CHECK(kSlotSize == 112);
+  CHECK(kRatchetOverhead == 72);
+  CHECK(kBodySize == 1846);
+  CHECK(kBodyHeaderSize == 33);
+  CHECK(kMaxReceiptsPerText == 8);
+  CHECK(kMaxTextBytes == 1685);
+  CHECK(kBodyHeaderSize + kMaxReceiptsPerText * 16 + kMaxTextBytes == kBodySize);
 }
 
 TEST_CASE("envelope: text bodies round-trip in any script", "[envelope]") {
@@ -91,21 +101,39 @@ TEST_CASE("envelope: text bodies round-trip in any script", "[envelope]") {
 
 TEST_CASE("envelope: exactly kMaxTextBytes fits, one byte more is refused", "[envelope]") {
   RoundTrip(Text(std::string(kMaxTextBytes, 'a')));
-  // 465 four-byte emoji (1860 bytes) and two ASCII letters: 1862 bytes exactly.
+  // 421 four-byte emoji (1684 bytes) and one ASCII letter: 1685 bytes exactly.
   std::string emoji;
-  for (int i = 0; i < 465; ++i) emoji += "😀";
-  RoundTrip(Text(emoji + "ab"));
+  for (int i = 0; i < 421; ++i) emoji += "😀";
+  RoundTrip(Text(emoji + "a"));
+  // The limit holds with all 8 receipts riding along too.
+  auto full = Text(emoji + "a");
+  for (std::uint8_t i = 0; i < kMaxReceiptsPerText; ++i) full.receipts.push_back(Id(i));
+  RoundTrip(full);
 
   auto over = EncodeBody(Text(std::string(kMaxTextBytes + 1, 'a')));
   REQUIRE_FALSE(over.ok());
   CHECK(over.status().code() == Status::Code::kInvalidArgument);
   CHECK(over.status().message() ==
-        "message is 1863 bytes; at most 1862 bytes fit in one message (longer messages and files "
+        "message is 1686 bytes; at most 1685 bytes fit in one message (longer messages and files "
         "are not supported yet)");
   auto way_over = EncodeBody(Text(std::string(2400, 'a')));
   REQUIRE_FALSE(way_over.ok());
-  CHECK(Contains(way_over.status().message(), "message is 2400 bytes; at most 1862 bytes"));
-  CHECK_FALSE(EncodeBody(Text(emoji + "abc")).ok());
+  CHECK(Contains(way_over.status().message(), "message is 2400 bytes; at most 1685 bytes"));
+  CHECK_FALSE(EncodeBody(Text(emoji + "ab")).ok());
+}
+
+TEST_CASE("envelope: a text message carries 0 to 8 receipts", "[envelope]") {
+  for (std::size_t n = 0; n <= kMaxReceiptsPerText; ++n) {
+    auto b = Text("thanks, got them");
+    for (std::size_t i = 0; i < n; ++i) b.receipts.push_back(Id(static_cast<std::uint8_t>(5 * i)));
+    RoundTrip(b);
+  }
+  auto nine = Text("too many");
+  for (std::uint8_t i = 0; i < 9; ++i) nine.receipts.push_back(Id(i));
+  auto r = EncodeBody(nine);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Status::Code::kInvalidArgument);
+  CHECK(r.status().message() == "a text message carries at most 8 receipts, not 9");
 }
 
 TEST_CASE("envelope: empty text and mixed bodies are refused", "[envelope]") {
@@ -114,9 +142,6 @@ TEST_CASE("envelope: empty text and mixed bodies are refused", "[envelope]") {
   CHECK(empty.status().code() == Status::Code::kInvalidArgument);
   CHECK(Contains(empty.status().message(), "empty"));
 
-  auto text_with_receipts = Text("hi");
-  text_with_receipts.receipts.push_back(Id(1));
-  CHECK_FALSE(EncodeBody(text_with_receipts).ok());
   auto receipt_with_text = Receipt(1);
   receipt_with_text.text = "hi";
   CHECK_FALSE(EncodeBody(receipt_with_text).ok());
@@ -142,18 +167,33 @@ TEST_CASE("envelope: the body layout is the one the spec gives", "[envelope]") {
   b.sent_unix = 0x0102030405060708;
   b.expires_after_s = 0x0a0b0c0d;
   const Bytes e = EncodeBody(b).value();
-  CHECK(e[0] == 1);
   CHECK(e[1] == 1);
   CHECK(Bytes(e.begin() + 2, e.begin() + 18) == Bytes(b.id.begin(), b.id.end()));
   CHECK(Bytes(e.begin() + 18, e.begin() + 26) == Bytes{1, 2, 3, 4, 5, 6, 7, 8});
   CHECK(Bytes(e.begin() + 26, e.begin() + 30) == Bytes{0x0a, 0x0b, 0x0c, 0x0d});
-  CHECK(Bytes(e.begin() + 30, e.begin() + 32) == Bytes{0, 2});
-  CHECK(e[32] == 'h');
-  CHECK(e[33] == 'i');
-  CHECK(std::all_of(e.begin() + 34, e.end(), [](std::uint8_t x) { return x == 0; }));
+  CHECK(e[0] == 2);   // version 2
+  CHECK(e[30] == 0);  // no receipts
+  CHECK(Bytes(e.begin() + 31, e.begin() + 33) == Bytes{0, 2});
+  CHECK(e[33] == 'h');
+  CHECK(e[34] == 'i');
+  CHECK(std::all_of(e.begin() + 35, e.end(), [](std::uint8_t x) { return x == 0; }));
   const Bytes r = EncodeBody(Receipt(3)).value();
   CHECK(r[1] == 2);
-  CHECK(Bytes(r.begin() + 30, r.begin() + 32) == Bytes{0, 48});
+  CHECK(r[30] == 3);
+  CHECK(Bytes(r.begin() + 31, r.begin() + 33) == Bytes{0, 0});
+  CHECK(Bytes(r.begin() + 33, r.begin() + 49) == IdBytes(0));
+  CHECK(std::all_of(r.begin() + 33 + 48, r.end(), [](std::uint8_t x) { return x == 0; }));
+  // A text with receipts: the ids first, then the text.
+  auto with = Text("ok");
+  with.receipts = {Id(0x20), Id(0x40)};
+  const Bytes w = EncodeBody(with).value();
+  CHECK(w[30] == 2);
+  CHECK(Bytes(w.begin() + 31, w.begin() + 33) == Bytes{0, 2});
+  CHECK(Bytes(w.begin() + 33, w.begin() + 49) == IdBytes(0x20));
+  CHECK(Bytes(w.begin() + 49, w.begin() + 65) == IdBytes(0x40));
+  CHECK(w[65] == 'o');
+  CHECK(w[66] == 'k');
+  CHECK(std::all_of(w.begin() + 67, w.end(), [](std::uint8_t x) { return x == 0; }));
 }
 
 TEST_CASE("envelope: well-formed UTF-8 at every boundary is accepted", "[envelope]") {
@@ -222,13 +262,14 @@ TEST_CASE("envelope: decoding rejects every truncation and extension", "[envelop
 }
 
 TEST_CASE("envelope: decoding rejects unknown versions and types", "[envelope]") {
-  for (int v : {0, 2, 255}) {
+  for (int v : {0, 1, 3, 255}) {
     Bytes b = Valid();
     b[0] = static_cast<std::uint8_t>(v);
     auto r = DecodeBody(b);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Status::Code::kCorruption);
     CHECK(Contains(r.status().message(), "version"));
+    if (v == 1) CHECK(Contains(r.status().message(), "older Sotto version"));
   }
   for (int t : {0, 3, 255}) {
     Bytes b = Valid();
@@ -252,8 +293,12 @@ TEST_CASE("envelope: decoding rejects non-zero padding anywhere", "[envelope]") 
 
 TEST_CASE("envelope: decoding rejects bad lengths and content", "[envelope]") {
   auto with_length = [](Bytes b, std::size_t length) {
-    b[30] = static_cast<std::uint8_t>(length >> 8);
-    b[31] = static_cast<std::uint8_t>(length);
+    b[31] = static_cast<std::uint8_t>(length >> 8);
+    b[32] = static_cast<std::uint8_t>(length);
+    return b;
+  };
+  auto with_receipts = [](Bytes b, std::size_t count) {
+    b[30] = static_cast<std::uint8_t>(count);
     return b;
   };
   const Bytes text = Valid("hey");
@@ -270,22 +315,33 @@ TEST_CASE("envelope: decoding rejects bad lengths and content", "[envelope]") {
     CHECK(EncodeBody(Text(std::string("hey\0", 4))).value() == b);
   }
   Bytes bad_utf8 = text;
-  bad_utf8[33] = 0xc0;
+  bad_utf8[34] = 0xc0;
   auto r = DecodeBody(bad_utf8);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Status::Code::kCorruption);
   CHECK(Contains(r.status().message(), "UTF-8 (at byte 1)"));
 
+  // Receipt counts in a text: up to 8; the ids shift the text.
+  {
+    auto t = Text("hey");
+    for (std::uint8_t i = 0; i < 8; ++i) t.receipts.push_back(Id(i));
+    const Bytes eight = EncodeBody(t).value();
+    REQUIRE(DecodeBody(eight).ok());
+    CHECK_FALSE(DecodeBody(with_receipts(eight, 9)).ok());
+    CHECK_FALSE(DecodeBody(with_receipts(eight, 7)).ok());  // the text then starts too early
+  }
+
   const Bytes receipt = EncodeBody(Receipt(2)).value();
   CHECK(DecodeBody(receipt).ok());
-  CHECK_FALSE(DecodeBody(with_length(receipt, 0)).ok());
-  CHECK_FALSE(DecodeBody(with_length(receipt, 31)).ok());  // not a multiple of 16
-  CHECK_FALSE(DecodeBody(with_length(receipt, 16)).ok());  // the second id left in the padding
+  CHECK_FALSE(DecodeBody(with_receipts(receipt, 0)).ok());
+  CHECK_FALSE(DecodeBody(with_receipts(receipt, 1)).ok());  // the second id left in the padding
+  CHECK_FALSE(DecodeBody(with_length(receipt, 1)).ok());    // a receipt has no text
   Bytes big(kBodySize, 0);
-  big[0] = 1;
+  big[0] = 2;
   big[1] = 2;
-  CHECK_FALSE(DecodeBody(with_length(big, 65 * 16)).ok());
-  CHECK(DecodeBody(with_length(big, 64 * 16)).ok());
+  CHECK_FALSE(DecodeBody(with_receipts(big, 65)).ok());
+  CHECK_FALSE(DecodeBody(with_receipts(big, 255)).ok());
+  CHECK(DecodeBody(with_receipts(big, 64)).ok());
 }
 
 TEST_CASE("envelope: random bodies never crash the decoder", "[envelope]") {
@@ -293,9 +349,10 @@ TEST_CASE("envelope: random bodies never crash the decoder", "[envelope]") {
   Bytes b(kBodySize);
   for (int i = 0; i < 2000; ++i) {
     rng.Fill(b);
-    b[0] = 1;
+    b[0] = 2;
     b[1] = static_cast<std::uint8_t>(1 + (b[1] & 1));
-    b[30] = static_cast<std::uint8_t>(b[30] & 7);
+    b[31] = static_cast<std::uint8_t>(b[31] & 7);
+    if (i % 2 == 0) b[30] = static_cast<std::uint8_t>(b[30] & 15);
     (void)DecodeBody(b);
   }
   const Bytes good = Valid("bit flips");

@@ -22,9 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using Key = std::array<std::uint8_t, 32>;
 
-// Offsets inside one serialized RatchetSession (e2ee-spec §6): AD at 5, CKr at 197.
+// Offsets inside one serialized RatchetSession (e2ee-spec §6): AD at 5, CKr at 165.
 constexpr std::size_t kAdOffset = 5;
-constexpr std::size_t kCkrOffset = 197;
+constexpr std::size_t kCkrOffset = 165;
 
 struct TempHome {
   fs::path path;

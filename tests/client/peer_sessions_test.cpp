@@ -52,6 +52,17 @@ std::string TextOf(const Result<Bytes>& opened) {
 
 Bytes Slot(const Bytes& message) { return Bytes(message.begin(), message.begin() + kSlotSize); }
 
+// The EK_A named by a message's session header, opened with the recipient's pre-key; fails the
+// test if the slot is not a session header for `to`.
+PublicKey SessionOf(const Bytes& message, const Person& to) {
+  auto h = X3dhHeader::Open(message, to.prekey);
+  REQUIRE(h.ok());
+  return h->ephemeral;
+}
+bool HasSessionHeader(const Bytes& message, const Person& to) {
+  return X3dhHeader::Open(message, to.prekey).ok();
+}
+
 // What a client does with a message from its mailbox: the sessions it has first, then the slot
 // as a session header.
 Result<Bytes> Receive(PeerSessions& sessions, const Person& me, const Bytes& message) {
@@ -130,12 +141,15 @@ TEST_CASE("sessions: first messages out of order all carry the header and all de
   const Bytes m1 = Send(p.at_alice, p.alice, p.bob, "one");
   const Bytes m2 = Send(p.at_alice, p.alice, p.bob, "two");
   const Bytes m3 = Send(p.at_alice, p.alice, p.bob, "three");
-  CHECK(Slot(m2) == Slot(m1));
-  CHECK(Slot(m3) == Slot(m1));
+  // Every message has its own session header (nothing repeats), all naming the same session.
+  CHECK(Slot(m2) != Slot(m1));
+  CHECK(Slot(m3) != Slot(m1));
+  CHECK(Slot(m3) != Slot(m2));
   for (const Bytes* m : {&m1, &m2, &m3}) {
     auto h = X3dhHeader::Open(*m, p.bob.prekey);
     REQUIRE(h.ok());
     CHECK(h->initiator_identity == p.alice.id.keys.public_key);
+    CHECK(h->ephemeral == SessionOf(m1, p.bob));
   }
 
   CHECK(TextOf(Receive(p.at_bob, p.bob, m3)) == "three");  // creates the session
@@ -149,7 +163,8 @@ TEST_CASE("sessions: first messages out of order all carry the header and all de
 
   // Until Bob's reply arrives, Alice keeps sending the header.
   const Bytes m4 = Send(p.at_alice, p.alice, p.bob, "four");
-  CHECK(Slot(m4) == Slot(m1));
+  CHECK(Slot(m4) != Slot(m1));
+  CHECK(SessionOf(m4, p.bob) == SessionOf(m1, p.bob));
   const Bytes reply = Send(p.at_bob, p.bob, p.alice, "got them");
   CHECK(TextOf(Receive(p.at_alice, p.alice, reply)) == "got them");
   const Bytes m5 = Send(p.at_alice, p.alice, p.bob, "five");
@@ -209,7 +224,7 @@ void SimultaneousStart(bool small_first) {
   // Both now send on the session the smaller key started: the small side still with its header
   // (it has not heard back in it), the large side with a random slot instead of its own header.
   const Bytes s3 = Send(at_small, small, large, "s3");
-  CHECK(Slot(s3) == Slot(s1));
+  CHECK(SessionOf(s3, large) == SessionOf(s1, large));
   const Bytes l3 = Send(at_large, large, small, "l3");
   CHECK(Slot(l3) != Slot(l1));
   CHECK_FALSE(X3dhHeader::Open(l3, small.prekey).ok());
@@ -224,10 +239,10 @@ void SimultaneousStart(bool small_first) {
   for (int i = 0; i < 6; ++i) {
     const std::string ts = "small " + std::to_string(i), tl = "large " + std::to_string(i);
     const Bytes ms = Send(at_small, small, large, ts);
-    CHECK(Slot(ms) != Slot(s1));
+    CHECK_FALSE(HasSessionHeader(ms, large));
     CHECK(TextOf(Receive(at_large, large, ms)) == ts);
     const Bytes ml = Send(at_large, large, small, tl);
-    CHECK(Slot(ml) != Slot(l1));
+    CHECK_FALSE(HasSessionHeader(ml, small));
     CHECK(TextOf(Receive(at_small, small, ml)) == tl);
   }
   CHECK(at_small.size() == 2);
@@ -253,7 +268,8 @@ TEST_CASE("sessions: state survives serialization in the middle of a conversatio
   CHECK(alice->peer() == p.bob.id.keys.public_key);
   CHECK(alice->size() == 1);
   const Bytes m3 = Send(*alice, p.alice, p.bob, "after restore");
-  CHECK(Slot(m3) == Slot(m1));
+  CHECK(Slot(m3) != Slot(m1));
+  CHECK(SessionOf(m3, p.bob) == SessionOf(m1, p.bob));
 
   CHECK(TextOf(Receive(p.at_bob, p.bob, m1)) == "before");
   auto bob = PeerSessions::Deserialize(p.at_bob.Serialize(), p.rng);
@@ -321,7 +337,7 @@ TEST_CASE("sessions: corrupt, truncated or inconsistent blobs are rejected", "[s
     return !r.ok() && r.status().code() == Status::Code::kCorruption;
   };
   Bytes e = blob;
-  e[3] = 2;  // version
+  e[3] = 3;  // an unknown (newer) version
   CHECK(rejected(e));
   e = blob;
   e[kCount] = 5;  // more sessions than the cap
@@ -348,6 +364,29 @@ TEST_CASE("sessions: corrupt, truncated or inconsistent blobs are rejected", "[s
   e[kRecord + 1 + 32 + 16 + 4 + 10] ^= 1;  // inside the ratchet state (its own checksum fails)
   CHECK(rejected(e));
   CHECK(rejected(Bytes(blob.size(), 0)));
+}
+
+TEST_CASE("sessions: stored sessions from an older Sotto version get their own status",
+          "[sessions]") {
+  Pair p;
+  CHECK(TextOf(Receive(p.at_bob, p.bob, Send(p.at_alice, p.alice, p.bob, "x"))) == "x");
+  Bytes v1 = p.at_bob.Serialize();
+  v1[3] = 1;  // what a version-1 client wrote: "SPS" 0x01 (its contents do not matter)
+  for (const Bytes& blob : {v1, Reseal(v1), Bytes(v1.begin(), v1.begin() + 4)}) {
+    auto r = PeerSessions::Deserialize(blob, p.rng);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Status::Code::kNotFound);
+    CHECK(r.status().message() ==
+          "stored sessions were made by an older Sotto version (format 1); the conversation will "
+          "start a new session");
+  }
+  // A version-2 set holding a version-1 ratchet state is damaged, not old: it cannot exist.
+  Bytes inner = p.at_bob.Serialize();
+  const std::size_t state_at = 46 + 1 + 32 + 8 + 8 + 4;
+  REQUIRE(inner[state_at] == 'S');
+  inner[state_at + 3] = 1;
+  CHECK(PeerSessions::Deserialize(Reseal(inner), p.rng).status().code() ==
+        Status::Code::kCorruption);
 }
 
 TEST_CASE("sessions: at most kMaxSessionsPerPeer are kept; the least recently used goes",
@@ -467,14 +506,26 @@ TEST_CASE("sessions: the envelope shows neither identity key nor the text", "[se
   envelopes.push_back(Send(p.at_bob, p.bob, p.alice, text));
   CHECK(TextOf(Receive(p.at_alice, p.alice, envelopes.back())) == text);
   envelopes.push_back(Send(p.at_alice, p.alice, p.bob, text));  // without
+  const PublicKey ek = SessionOf(envelopes[0], p.bob);
   for (const Bytes& e : envelopes) {
     CHECK(e.size() == kSphinxMessageSize);
     CHECK_FALSE(Contains(e, p.alice.id.keys.public_key.bytes));
     CHECK_FALSE(Contains(e, p.bob.id.keys.public_key.bytes));
+    CHECK_FALSE(Contains(e, ek.bytes));
     for (std::size_t i = 0; i + 8 <= text.size(); ++i) {
       CHECK_FALSE(Contains(e, ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()) + i, 8)));
     }
     CHECK_FALSE(Contains(e, ByteSpan(body).first(kBodyHeaderSize)));
+  }
+  // No two envelopes share a 16-byte substring (same text, same session, first and later
+  // messages): a chance match anywhere has probability about 2^-107.
+  for (std::size_t i = 0; i < envelopes.size(); ++i) {
+    for (std::size_t j = 0; j < envelopes.size(); ++j) {
+      if (i == j) continue;
+      for (std::size_t at = 0; at + 16 <= kSphinxMessageSize; at += 16) {
+        CHECK_FALSE(Contains(envelopes[j], ByteSpan(envelopes[i]).subspan(at, 16)));
+      }
+    }
   }
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sotto/client_lib/elligator.h"
 #include "sotto/client_lib/x3dh.h"
 #include "sotto/core/random.h"
 
@@ -24,9 +25,14 @@ Bytes ToBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 // Offsets in the serialized state (spec §6), used to capture key material from outside.
 constexpr std::size_t kAdOffset = 5;
 constexpr std::size_t kRkOffset = 69;
-constexpr std::size_t kCksOffset = 165;
-constexpr std::size_t kCkrOffset = 197;
-constexpr std::size_t kStateFixed = 245;
+constexpr std::size_t kDhsOffset = 101;
+constexpr std::size_t kCksOffset = 133;
+constexpr std::size_t kCkrOffset = 165;
+constexpr std::size_t kHksOffset = 197;
+constexpr std::size_t kHkrOffset = 229;
+constexpr std::size_t kNhksOffset = 261;
+constexpr std::size_t kNhkrOffset = 293;
+constexpr std::size_t kStateFixed = 341;
 
 using Key = std::array<std::uint8_t, 32>;
 
@@ -41,27 +47,52 @@ bool Contains(const Bytes& haystack, const Key& needle) {
          haystack.end();
 }
 
-// The spec's KDF, written again here: BLAKE2b(key, "sotto-ratchet-v1/" ‖ label, len).
+// The spec's KDF, written again here: BLAKE2b(key, "sotto-ratchet-v2/" ‖ label, len).
 template <std::size_t N>
 std::array<std::uint8_t, N> SpecKdf(const Key& key, std::string_view label) {
-  const std::string m = "sotto-ratchet-v1/" + std::string(label);
+  const std::string m = "sotto-ratchet-v2/" + std::string(label);
   std::array<std::uint8_t, N> out{};
   crypto_generichash(out.data(), N, reinterpret_cast<const unsigned char*>(m.data()), m.size(),
                      key.data(), key.size());
   return out;
 }
 
-// Opens a ratchet message with a captured message key, as the spec says (§5).
-std::optional<Bytes> OpenWith(const Key& mk, const Bytes& ad, const Bytes& message) {
+// The header nonce of §4: BLAKE2b-192("sotto-ratchet-v2/header-nonce" ‖ body).
+std::array<std::uint8_t, 24> SpecHeaderNonce(const Bytes& message) {
+  std::string m = "sotto-ratchet-v2/header-nonce";
+  m.append(message.begin() + kEncryptedHeaderSize, message.end());
+  std::array<std::uint8_t, 24> n{};
+  crypto_generichash(n.data(), n.size(), reinterpret_cast<const unsigned char*>(m.data()), m.size(),
+                     nullptr, 0);
+  return n;
+}
+
+// Opens the encrypted header of a ratchet message with a captured header key (§5).
+std::optional<Bytes> OpenHeaderWith(const Key& hk, const Bytes& ad, const Bytes& message) {
+  const auto nonce = SpecHeaderNonce(message);
+  Bytes h(kRatchetHeaderSize);
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(h.data(), &len, nullptr, message.data(),
+                                                 kEncryptedHeaderSize, ad.data(), ad.size(),
+                                                 nonce.data(), hk.data()) != 0) {
+    return std::nullopt;
+  }
+  return h;
+}
+
+// Opens a ratchet message with a captured header key and message key, as the spec says (§5).
+std::optional<Bytes> OpenWith(const Key& hk, const Key& mk, const Bytes& ad, const Bytes& message) {
+  const auto header = OpenHeaderWith(hk, ad, message);
+  if (!header) return std::nullopt;
   const auto key = SpecKdf<32>(mk, "aead-key");
   const auto nonce = SpecKdf<24>(mk, "aead-nonce");
   Bytes aad = ad;
-  aad.insert(aad.end(), message.begin(), message.begin() + kRatchetHeaderSize);
+  aad.insert(aad.end(), header->begin(), header->end());
   Bytes plain(message.size() - kRatchetOverhead);
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &len, nullptr,
-                                                 message.data() + kRatchetHeaderSize,
-                                                 message.size() - kRatchetHeaderSize, aad.data(),
+                                                 message.data() + kEncryptedHeaderSize,
+                                                 message.size() - kEncryptedHeaderSize, aad.data(),
                                                  aad.size(), nonce.data(), key.data()) != 0) {
     return std::nullopt;
   }
@@ -107,17 +138,25 @@ void Send(RatchetSession& from, RatchetSession& to, std::string_view text) {
   ExpectDecrypts(to, Enc(from, text), text);
 }
 
-// KDF_RK per spec §4: BLAKE2b-512(key = rk, "sotto-ratchet-v1/root" ‖ dh_out), split in two.
-std::pair<Key, Key> SpecKdfRk(const Key& rk, const Key& dh_out) {
-  std::string m = "sotto-ratchet-v1/root";
+// KDF_RK per spec §4: BLAKE2b-512(key = rk, "sotto-ratchet-v2/root" ‖ dh_out), split in two,
+// and the next header key BLAKE2b-256(key = rk, "sotto-ratchet-v2/root-header-key" ‖ dh_out).
+struct SpecRoot {
+  Key rk, ck, nhk;
+};
+SpecRoot SpecKdfRk(const Key& rk, const Key& dh_out) {
+  std::string m = "sotto-ratchet-v2/root";
   m.append(dh_out.begin(), dh_out.end());
   std::array<std::uint8_t, 64> o{};
   crypto_generichash(o.data(), o.size(), reinterpret_cast<const unsigned char*>(m.data()), m.size(),
                      rk.data(), rk.size());
-  Key a{}, b{};
-  std::copy_n(o.begin(), 32, a.begin());
-  std::copy_n(o.begin() + 32, 32, b.begin());
-  return {a, b};
+  SpecRoot out{};
+  std::copy_n(o.begin(), 32, out.rk.begin());
+  std::copy_n(o.begin() + 32, 32, out.ck.begin());
+  std::string mh = "sotto-ratchet-v2/root-header-key";
+  mh.append(dh_out.begin(), dh_out.end());
+  crypto_generichash(out.nhk.data(), 32, reinterpret_cast<const unsigned char*>(mh.data()),
+                     mh.size(), rk.data(), rk.size());
+  return out;
 }
 
 Key SpecDh(const Key& secret, const PublicKey& pub) {
@@ -143,8 +182,8 @@ TEST_CASE("ratchet: the key schedule is the one papers/e2ee-spec.md §3–§4 de
   auto agreed_b = AcceptSession(ik_b, spk_b, start->header);
   REQUIRE(agreed_b.ok());
 
-  // §3: SK = BLAKE2b-256("sotto-x3dh-v1/shared-key" ‖ DH1 ‖ DH2 ‖ DH3), from B's side.
-  std::string m = "sotto-x3dh-v1/shared-key";
+  // §3: SK = BLAKE2b-256("sotto-x3dh-v2/shared-key" ‖ DH1 ‖ DH2 ‖ DH3), from B's side.
+  std::string m = "sotto-x3dh-v2/shared-key";
   for (const Key& dh : {SpecDh(SecretOf(spk_b.keys), ik_a.keys.public_key),
                         SpecDh(SecretOf(ik_b.keys), start->header.ephemeral),
                         SpecDh(SecretOf(spk_b.keys), start->header.ephemeral)}) {
@@ -154,37 +193,87 @@ TEST_CASE("ratchet: the key schedule is the one papers/e2ee-spec.md §3–§4 de
   crypto_generichash(sk.data(), sk.size(), reinterpret_cast<const unsigned char*>(m.data()),
                      m.size(), nullptr, 0);
   REQUIRE(std::equal(sk.begin(), sk.end(), start->agreed.shared_key.data()));
+  const Key hk_a = SpecKdf<32>(sk, "initiator-header-key");
+  const Key hk_b = SpecKdf<32>(sk, "responder-header-key");
 
-  // §4 initiator: (RK, CKs) = KDF_RK(SK, DH(DHs, SPK_B)).
+  // §3: the session header R ‖ AEAD(H(key = DH(e, SPK_B), "sotto-x3dh-v2/slot-key"), 0,
+  // EK_A ‖ IK_A, ad = R), opened here by hand with SPK_B and the forward map.
+  auto slot = SealSessionHeader(start->header, spk_b.keys.public_key, rng);
+  REQUIRE(slot.ok());
+  Representative r{};
+  std::copy_n(slot->begin(), 32, r.begin());
+  const Key slot_dh = SpecDh(SecretOf(spk_b.keys), ElligatorMap(r));
+  const std::string label = "sotto-x3dh-v2/slot-key";
+  Key slot_key{};
+  crypto_generichash(slot_key.data(), 32, reinterpret_cast<const unsigned char*>(label.data()),
+                     label.size(), slot_dh.data(), slot_dh.size());
+  std::array<std::uint8_t, 64> sealed{};
+  const std::array<std::uint8_t, 24> zero_nonce{};
+  REQUIRE(crypto_aead_xchacha20poly1305_ietf_decrypt(sealed.data(), nullptr, nullptr,
+                                                     slot->data() + 32, 80, r.data(), r.size(),
+                                                     zero_nonce.data(), slot_key.data()) == 0);
+  CHECK(std::equal(sealed.begin(), sealed.begin() + 32, start->header.ephemeral.bytes.begin()));
+  CHECK(std::equal(sealed.begin() + 32, sealed.end(), ik_a.keys.public_key.bytes.begin()));
+
+  // §4 initiator: (RK, CKs, NHKs) = KDF_RK(SK, DH(DHs, SPK_B)); HKs = HK_A; NHKr = HK_B.
   auto alice = RatchetSession::Initiate(start->agreed, spk_b.keys.public_key, rng);
   REQUIRE(alice.ok());
   const Bytes a0 = alice->Serialize();
-  Key a_dhs = At(a0, 101);
+  CHECK(a0[4] == 1);  // a sending chain, no receiving chain
+  Key a_dhs = At(a0, kDhsOffset);
   PublicKey a_dhs_pub;
   crypto_scalarmult_base(a_dhs_pub.bytes.data(), a_dhs.data());
-  auto [rk_a, cks_a] = SpecKdfRk(sk, SpecDh(a_dhs, spk_b.keys.public_key));
-  CHECK(At(a0, kRkOffset) == rk_a);
-  CHECK(At(a0, kCksOffset) == cks_a);
-  CHECK(At(a0, 133) == spk_b.keys.public_key.bytes);  // DHr = SPK_B
+  const SpecRoot a_root = SpecKdfRk(sk, SpecDh(a_dhs, spk_b.keys.public_key));
+  CHECK(At(a0, kRkOffset) == a_root.rk);
+  CHECK(At(a0, kCksOffset) == a_root.ck);
+  CHECK(At(a0, kNhksOffset) == a_root.nhk);
+  CHECK(At(a0, kHksOffset) == hk_a);
+  CHECK(At(a0, kNhkrOffset) == hk_b);
 
-  // §5: the first message is header ‖ AEAD under keys derived from KDF_CK(CKs).
+  // §5: the first message is AEAD(HK_A, HN(body), DHs ‖ PN ‖ N, AD) ‖ body, the body under the
+  // keys derived from KDF_CK(CKs) with AD ‖ header as associated data.
   const Bytes first = Enc(*alice, "first");
-  CHECK(std::equal(a_dhs_pub.bytes.begin(), a_dhs_pub.bytes.end(), first.begin()));
-  CHECK(Bytes(first.begin() + 32, first.begin() + 40) == Bytes(8, 0));  // PN = 0, N = 0
   const Bytes ad(a0.begin() + kAdOffset, a0.begin() + kAdOffset + 64);
-  CHECK(OpenWith(SpecKdf<32>(cks_a, "message"), ad, first) == ToBytes("first"));
+  const auto header = OpenHeaderWith(hk_a, ad, first);
+  REQUIRE(header.has_value());
+  CHECK(std::equal(a_dhs_pub.bytes.begin(), a_dhs_pub.bytes.end(), header->begin()));
+  CHECK(Bytes(header->begin() + 32, header->end()) == Bytes(8, 0));  // PN = 0, N = 0
+  CHECK(OpenWith(hk_a, SpecKdf<32>(a_root.ck, "message"), ad, first) == ToBytes("first"));
+  CHECK_FALSE(OpenHeaderWith(hk_b, ad, first).has_value());
 
-  // §4 responder after the first message: (RK1, CKr) = KDF_RK(SK, DH(SPK_B, A's ratchet key)),
-  // then a fresh DHs and (RK2, CKs) = KDF_RK(RK1, DH(DHs, A's ratchet key)).
+  // §4 responder after the first message: (RK1, CKr, NHKr) = KDF_RK(SK, DH(SPK_B, A's ratchet
+  // key)), then a fresh DHs and (RK2, CKs, NHKs) = KDF_RK(RK1, DH(DHs, A's ratchet key));
+  // HKs = HK_B (the responder's initial NHKs), HKr = HK_A (its initial NHKr).
   DeterministicRng rng_b = DeterministicRng::FromByte(0x5D);
   auto bob = RatchetSession::Respond(*agreed_b, spk_b, rng_b);
+  {
+    const Bytes b0 = bob.Serialize();
+    CHECK(b0[4] == 0);
+    CHECK(At(b0, kRkOffset) == sk);
+    CHECK(At(b0, kNhksOffset) == hk_b);
+    CHECK(At(b0, kNhkrOffset) == hk_a);
+  }
   ExpectDecrypts(bob, first, "first");
   const Bytes b1 = bob.Serialize();
-  auto [rk1, ckr_b] = SpecKdfRk(sk, SpecDh(SecretOf(spk_b.keys), a_dhs_pub));
-  auto [rk2, cks_b] = SpecKdfRk(rk1, SpecDh(At(b1, 101), a_dhs_pub));
-  CHECK(At(b1, kCkrOffset) == SpecKdf<32>(ckr_b, "chain"));  // advanced past message 0
-  CHECK(At(b1, kRkOffset) == rk2);
-  CHECK(At(b1, kCksOffset) == cks_b);
+  CHECK(b1[4] == 3);
+  const SpecRoot recv = SpecKdfRk(sk, SpecDh(SecretOf(spk_b.keys), a_dhs_pub));
+  const SpecRoot send = SpecKdfRk(recv.rk, SpecDh(At(b1, kDhsOffset), a_dhs_pub));
+  CHECK(At(b1, kCkrOffset) == SpecKdf<32>(recv.ck, "chain"));  // advanced past message 0
+  CHECK(At(b1, kRkOffset) == send.rk);
+  CHECK(At(b1, kCksOffset) == send.ck);
+  CHECK(At(b1, kHksOffset) == hk_b);
+  CHECK(At(b1, kHkrOffset) == hk_a);
+  CHECK(At(b1, kNhkrOffset) == recv.nhk);
+  CHECK(At(b1, kNhksOffset) == send.nhk);
+  CHECK(recv.nhk == a_root.nhk);  // Bob's next receiving header key is Alice's next sending one
+  // Bob's reply is under HK_B; Alice's answer to it under her NHKs.
+  const Bytes reply = Enc(bob, "reply");
+  CHECK(OpenHeaderWith(hk_b, ad, reply).has_value());
+  ExpectDecrypts(*alice, reply, "reply");
+  const Bytes next = Enc(*alice, "next chain");
+  CHECK(OpenHeaderWith(a_root.nhk, ad, next).has_value());
+  CHECK_FALSE(OpenHeaderWith(hk_a, ad, next).has_value());
+  ExpectDecrypts(bob, next, "next chain");
 }
 
 TEST_CASE("ratchet: messages round-trip both ways, emoji included; sizes as specified") {
@@ -223,21 +312,26 @@ TEST_CASE("ratchet: a long conversation with alternating and bursty senders") {
   CHECK(sent > 600);
 }
 
-TEST_CASE("ratchet: out-of-order delivery of 50 messages across a ratchet step") {
+TEST_CASE("ratchet: out-of-order delivery of 50 messages across ratchet steps and header keys") {
   Conversation c;
   std::vector<std::pair<Bytes, std::string>> batch;
-  for (int i = 0; i < 20; ++i) {
-    const std::string t = "early " + std::to_string(i);
-    batch.emplace_back(Enc(*c.alice, t), t);
-  }
-  // Bob has seen one message and answers, so Alice's next messages start a new chain (PN = 20).
+  auto send = [&](const std::string& prefix, int count) {
+    for (int i = 0; i < count; ++i) {
+      const std::string t = prefix + " " + std::to_string(i);
+      batch.emplace_back(Enc(*c.alice, t), t);
+    }
+  };
+  // Three sending chains of Alice, each under its own header key: Bob reads one message of a
+  // chain and answers, so Alice's next messages start a new chain (PN = 15, then 15).
+  send("early", 15);
   ExpectDecrypts(*c.bob, batch[3].first, batch[3].second);
   batch.erase(batch.begin() + 3);
   Send(*c.bob, *c.alice, "got one");
-  for (int i = 0; i < 31; ++i) {
-    const std::string t = "late " + std::to_string(i);
-    batch.emplace_back(Enc(*c.alice, t), t);
-  }
+  send("middle", 15);
+  ExpectDecrypts(*c.bob, batch[20].first, batch[20].second);
+  batch.erase(batch.begin() + 20);
+  Send(*c.bob, *c.alice, "got another");
+  send("late", 22);
   REQUIRE(batch.size() == 50);
   DeterministicRng shuffle = DeterministicRng::FromByte(0x50);
   Shuffle(batch, shuffle);
@@ -298,7 +392,7 @@ TEST_CASE("ratchet: any flipped bit in header or body is rejected, state unchang
     ExpectDecrypts(*c.alice, *original, text);  // the untouched message still works
   }
   Bytes forged = Enc(*c.bob, "genuine header");  // a genuine header over a forged body
-  std::fill(forged.begin() + kRatchetHeaderSize, forged.end(), 0x42);
+  std::fill(forged.begin() + kEncryptedHeaderSize, forged.end(), 0x42);
   auto flipped = c.alice->Decrypt(forged);
   CHECK(flipped.status().message().find("could not be authenticated") != std::string::npos);
 }
@@ -358,6 +452,32 @@ TEST_CASE("ratchet: at most kMaxSkip skipped keys are stored; the oldest are dro
   ExpectDecrypts(*c.bob, chain2[0], "c2");
 }
 
+TEST_CASE("ratchet: at most kMaxSkippedHeaderKeys header keys are kept; the oldest chain goes") {
+  Conversation c;
+  // Each round Alice starts a new chain of two messages; Bob reads only the second, so one key
+  // of each chain is kept, under that chain's header key.
+  std::vector<Bytes> lost;
+  const std::size_t rounds = kMaxSkippedHeaderKeys + 2;
+  for (std::size_t i = 0; i < rounds; ++i) {
+    lost.push_back(Enc(*c.alice, "lost " + std::to_string(i)));
+    ExpectDecrypts(*c.bob, Enc(*c.alice, "read"), "read");
+    Send(*c.bob, *c.alice, "next round");
+    const std::size_t kept = std::min(i + 1, kMaxSkippedHeaderKeys);
+    CHECK(c.bob->Serialize().size() == kStateFixed + kept * 68 + 32);
+  }
+  // The two oldest chains were evicted entirely; the others still open.
+  const Bytes before = c.bob->Serialize();
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto r = c.bob->Decrypt(lost[i]);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("not for this session") != std::string::npos);
+  }
+  CHECK(c.bob->Serialize() == before);
+  for (std::size_t i = rounds; i-- > 2;)
+    ExpectDecrypts(*c.bob, lost[i], "lost " + std::to_string(i));
+  CHECK(c.bob->Serialize().size() == kStateFixed + 32);
+}
+
 TEST_CASE("ratchet: forward secrecy: used and superseded keys are gone from the state") {
   Conversation c;
   Send(*c.alice, *c.bob, "a");
@@ -367,6 +487,7 @@ TEST_CASE("ratchet: forward secrecy: used and superseded keys are gone from the 
   const Bytes ad(alice_before.begin() + kAdOffset, alice_before.begin() + kAdOffset + 64);
   const Key ck0 = At(alice_before, kCksOffset);
   const Key rk0 = At(alice_before, kRkOffset);
+  const Key hk0 = At(alice_before, kHksOffset);
   const Key mk0 = SpecKdf<32>(ck0, "message");
   const Key ck1 = SpecKdf<32>(ck0, "chain");
   const Key mk1 = SpecKdf<32>(ck1, "message");
@@ -375,8 +496,8 @@ TEST_CASE("ratchet: forward secrecy: used and superseded keys are gone from the 
   const Bytes m0 = Enc(*c.alice, "secret zero");
   const Bytes m1 = Enc(*c.alice, "secret one");
   // The captured keys are the real ones: they open the messages.
-  REQUIRE(OpenWith(mk0, ad, m0) == ToBytes("secret zero"));
-  REQUIRE(OpenWith(mk1, ad, m1) == ToBytes("secret one"));
+  REQUIRE(OpenWith(hk0, mk0, ad, m0) == ToBytes("secret zero"));
+  REQUIRE(OpenWith(hk0, mk1, ad, m1) == ToBytes("secret one"));
   const Bytes bob_mid = c.bob->Serialize();
   const Key bob_ckr = At(bob_mid, kCkrOffset);
 
@@ -391,7 +512,7 @@ TEST_CASE("ratchet: forward secrecy: used and superseded keys are gone from the 
   Send(*c.alice, *c.bob, "d");
   Send(*c.bob, *c.alice, "e");
   for (const Bytes& blob : {c.alice->Serialize(), c.bob->Serialize()}) {
-    for (const Key& k : {ck0, ck1, mk0, mk1, rk0, bob_ckr, SpecKdf<32>(ck1, "chain")}) {
+    for (const Key& k : {ck0, ck1, mk0, mk1, rk0, hk0, bob_ckr, SpecKdf<32>(ck1, "chain")}) {
       CHECK_FALSE(Contains(blob, k));
     }
   }
@@ -490,6 +611,13 @@ TEST_CASE("ratchet: corrupt, truncated or inconsistent state blobs are rejected"
   Bytes flags = blob;
   flags[4] = 0x80;
   CHECK_FALSE(RatchetSession::Deserialize(reseal(flags), c.rng_b).ok());
+  flags[4] = 0x02;  // a receiving chain without a sending chain
+  CHECK_FALSE(RatchetSession::Deserialize(reseal(flags), c.rng_b).ok());
+  Bytes version = blob;
+  version[3] = 3;
+  auto newer = RatchetSession::Deserialize(reseal(version), c.rng_b);
+  CHECK(newer.status().code() == Status::Code::kCorruption);
+  CHECK(newer.status().message().find("unknown format version 3") != std::string::npos);
   Bytes count = blob;
   count[kStateFixed - 1] = 0x03;  // claims 3 skipped keys, holds 2
   CHECK_FALSE(RatchetSession::Deserialize(reseal(count), c.rng_b).ok());
@@ -497,9 +625,48 @@ TEST_CASE("ratchet: corrupt, truncated or inconsistent state blobs are rejected"
   huge[kStateFixed - 4] = 0xFF;
   CHECK_FALSE(RatchetSession::Deserialize(reseal(huge), c.rng_b).ok());
 
+  // Skipped keys under more than kMaxSkippedHeaderKeys header keys: refused.
+  {
+    Conversation d;
+    Send(*d.alice, *d.bob, "x");
+    std::vector<Bytes> ahead;
+    for (std::size_t i = 0; i <= kMaxSkippedHeaderKeys + 1; ++i)
+      ahead.push_back(Enc(*d.alice, "a"));
+    ExpectDecrypts(*d.bob, ahead.back(), "a");  // 17 keys under one header key
+    Bytes edited = d.bob->Serialize();
+    REQUIRE(edited.size() == kStateFixed + (kMaxSkippedHeaderKeys + 1) * 68 + 32);
+    REQUIRE(RatchetSession::Deserialize(reseal(edited), d.rng_b).ok());
+    for (std::size_t i = 0; i <= kMaxSkippedHeaderKeys; ++i) {
+      edited[kStateFixed + i * 68] = static_cast<std::uint8_t>(i);  // 17 "different" header keys
+    }
+    auto r = RatchetSession::Deserialize(reseal(edited), d.rng_b);
+    CHECK(r.status().code() == Status::Code::kCorruption);
+    edited[kStateFixed + kMaxSkippedHeaderKeys * 68] = 0;  // 16 again
+    CHECK(RatchetSession::Deserialize(reseal(edited), d.rng_b).ok());
+  }
+
   auto good = RatchetSession::Deserialize(blob, c.rng_b);
   REQUIRE(good.ok());
   ExpectDecrypts(*good, m, "y");
+}
+
+TEST_CASE("ratchet: a state from an older Sotto version gets its own status, not 'corrupt'") {
+  // A version-1 state: magic "SRS" 0x01 (its layout does not matter; 277 bytes is the smallest).
+  DeterministicRng rng = DeterministicRng::FromByte(0x11);
+  Bytes v1(277);
+  rng.Fill(v1);
+  v1[0] = 'S';
+  v1[1] = 'R';
+  v1[2] = 'S';
+  v1[3] = 1;
+  for (std::size_t len : {std::size_t{4}, std::size_t{100}, v1.size()}) {
+    auto r = RatchetSession::Deserialize(ByteSpan(v1).first(len), rng);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Status::Code::kNotFound);
+    CHECK(r.status().message() ==
+          "session state was made by an older Sotto version (format 1); the conversation will "
+          "start a new session");
+  }
 }
 
 }  // namespace

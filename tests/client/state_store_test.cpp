@@ -1057,5 +1057,118 @@ TEST_CASE("store: no name, text or key appears in clear in any file of the home"
   }
 }
 
+TEST_CASE("store: settings; outbox entries keep body, kind, time and seal count", "[store]") {
+  TempHome t;
+  NewKey(t.home());
+  auto store = OpenStore(t.home());
+  auto rng = DeterministicRng::FromByte(21);
+  // Settings: the safe defaults until saved.
+  auto defaults = store->LoadSettings();
+  REQUIRE(defaults.ok());
+  CHECK(defaults->receipts == ReceiptMode::kOn);
+  CHECK(defaults->receipt_delay_s == 900);
+  REQUIRE(store->SaveSettings({ReceiptMode::kOff, 60}).ok());
+  CHECK(store->SaveSettings({ReceiptMode::kOn, 0}).code() == Status::Code::kInvalidArgument);
+
+  // An unsealed receipt (body only) and a sealed text (both).
+  const PublicKey bob = RandomKey(rng);
+  OutboxEntry receipt;
+  receipt.id = RandomId(rng);
+  receipt.peer = bob;
+  receipt.kind = OutboxKind::kReceipt;
+  receipt.body.resize(kBodySize);
+  rng.Fill(receipt.body);
+  receipt.not_before_ms = 1'700'000'123'456;
+  auto rseq = store->Enqueue(receipt);
+  REQUIRE(rseq.ok());
+  HistoryEntry m = MakeEntry(bob, Direction::kOutgoing, "text", rng);
+  OutboxEntry text = MakePacket(m, rng);
+  text.body.resize(kBodySize);
+  rng.Fill(text.body);
+  text.seals = 3;
+  REQUIRE(store->AddHistory(m, text).ok());
+  OutboxEntry neither = MakePacket(m, rng);
+  neither.sphinx_message.clear();
+  CHECK(store->Enqueue(neither).status().code() == Status::Code::kInvalidArgument);
+  OutboxEntry short_body = receipt;
+  short_body.body.pop_back();
+  CHECK(store->Enqueue(short_body).status().code() == Status::Code::kInvalidArgument);
+  store.reset();
+
+  store = OpenStore(t.home());
+  auto settings = store->LoadSettings();
+  REQUIRE(settings.ok());
+  CHECK(settings->receipts == ReceiptMode::kOff);
+  CHECK(settings->receipt_delay_s == 60);
+  auto all = store->ListOutgoing();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].seq == *rseq);
+  CHECK(all[0].kind == OutboxKind::kReceipt);
+  CHECK(all[0].body == receipt.body);
+  CHECK(all[0].sphinx_message.empty());
+  CHECK(all[0].not_before_ms == receipt.not_before_ms);
+  CHECK(all[1].kind == OutboxKind::kText);
+  CHECK(all[1].body == text.body);
+  CHECK(all[1].sphinx_message == text.sphinx_message);
+  CHECK(all[1].seals == 3);
+  // Update in place (a new ciphertext, one more attempt); NotFound for an entry not queued.
+  OutboxEntry updated = all[1];
+  rng.Fill(updated.sphinx_message);
+  updated.attempts = 1;
+  REQUIRE(store->UpdateOutgoing(updated).ok());
+  auto got = store->GetOutgoing(updated.seq);
+  REQUIRE(got.ok());
+  CHECK(got->sphinx_message == updated.sphinx_message);
+  CHECK(got->attempts == 1);
+  updated.seq = 999999;
+  CHECK(store->UpdateOutgoing(updated).code() == Status::Code::kNotFound);
+  CHECK(store->GetOutgoing(999999).status().code() == Status::Code::kNotFound);
+}
+
+TEST_CASE("store: an outbox entry written by the previous version (record version 1) loads",
+          "[store]") {
+  TempHome t;
+  NewKey(t.home());
+  auto rng = DeterministicRng::FromByte(22);
+  { auto store = OpenStore(t.home()); }
+  // The version 1 layout (e2ee-spec §11 before issue 9): no kind, body, time or seal count.
+  const std::uint64_t seq = 42;
+  std::string key(8, '\0');
+  for (int i = 0; i < 8; ++i) key[7 - i] = static_cast<char>((seq >> (8 * i)) & 0xff);
+  Bytes record = {1};
+  record.insert(record.end(), key.begin(), key.end());
+  Bytes fields(16 + 32 + 32 + 32);
+  rng.Fill(fields);
+  record.insert(record.end(), fields.begin(), fields.end());
+  record.insert(record.end(), {0, 0, 0x07, 0xee});  // 2030
+  Bytes message(kSphinxMessageSize);
+  rng.Fill(message);
+  record.insert(record.end(), message.begin(), message.end());
+  record.insert(record.end(), {0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00});  // queued
+  record.insert(record.end(), {0, 0, 0, 2});                          // attempts
+  auto state_key = OpenStateKey(t.home(), std::nullopt);
+  REQUIRE(state_key.ok());
+  const Bytes sealed = SealValue(
+      *state_key, "outbox/" + ToHex(ByteSpan(reinterpret_cast<const std::uint8_t*>(key.data()), 8)),
+      record);
+  {
+    RawDb raw(t.home() / "db");
+    raw.Put("outbox", key, AsString(sealed));
+  }
+  auto store = OpenStore(t.home());
+  auto all = store->ListOutgoing();
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].seq == seq);
+  CHECK(all[0].kind == OutboxKind::kText);
+  CHECK(all[0].body.empty());
+  CHECK(all[0].sphinx_message == message);
+  CHECK(all[0].attempts == 2);
+  // New items take numbers past it.
+  OutboxEntry next = all[0];
+  auto added = store->Enqueue(next);
+  REQUIRE(added.ok());
+  CHECK(*added > seq);
+}
+
 }  // namespace
 }  // namespace sotto::client

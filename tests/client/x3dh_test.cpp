@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sotto/client_lib/ratchet.h"
 #include "sotto/core/random.h"
@@ -24,7 +27,9 @@ TEST_CASE("x3dh: both sides derive the same shared key and associated data") {
   Users u;
   auto start = StartSession(u.alice, u.bob.keys.public_key, u.bob_prekey.keys.public_key, u.rng);
   REQUIRE(start.ok());
-  auto header = X3dhHeader::Open(start->wire_header, u.bob_prekey);
+  auto slot = SealSessionHeader(start->header, u.bob_prekey.keys.public_key, u.rng);
+  REQUIRE(slot.ok());
+  auto header = X3dhHeader::Open(*slot, u.bob_prekey);
   REQUIRE(header.ok());
   CHECK(header->initiator_identity == u.alice.keys.public_key);
   CHECK(header->ephemeral == start->header.ephemeral);
@@ -90,6 +95,10 @@ TEST_CASE("x3dh: low-order public keys (all-zero DH output) are rejected") {
     CHECK_FALSE(StartSession(u.alice, bad, u.bob_prekey.keys.public_key, u.rng).ok());
     CHECK_FALSE(AcceptSession(u.bob, u.bob_prekey, X3dhHeader{bad, u.alice.keys.public_key}).ok());
     CHECK_FALSE(AcceptSession(u.bob, u.bob_prekey, X3dhHeader{u.alice.keys.public_key, bad}).ok());
+    auto slot =
+        SealSessionHeader(X3dhHeader{u.alice.keys.public_key, u.alice.keys.public_key}, bad, u.rng);
+    REQUIRE_FALSE(slot.ok());
+    CHECK(slot.status().code() == Status::Code::kCryptoError);
   }
 }
 
@@ -106,24 +115,68 @@ TEST_CASE(
   Users u;
   auto start = StartSession(u.alice, u.bob.keys.public_key, u.bob_prekey.keys.public_key, u.rng);
   REQUIRE(start.ok());
-  const auto& wire = start->wire_header;
-  const auto& ik = u.alice.keys.public_key.bytes;
-  // IK_A is not in the bytes the recipient's provider stores...
-  CHECK(std::search(wire.begin(), wire.end(), ik.begin(), ik.end()) == wire.end());
+  auto slot = SealSessionHeader(start->header, u.bob_prekey.keys.public_key, u.rng);
+  REQUIRE(slot.ok());
+  const auto& wire = *slot;
+  // Neither IK_A nor EK_A is in the bytes the recipient's provider stores...
+  for (const auto& key : {u.alice.keys.public_key.bytes, start->header.ephemeral.bytes}) {
+    CHECK(std::search(wire.begin(), wire.end(), key.begin(), key.end()) == wire.end());
+  }
   // ...only the holder of the pre-key can open it...
   PreKey other = PreKey::Generate(u.rng);
   auto wrong = X3dhHeader::Open(wire, other);
   REQUIRE_FALSE(wrong.ok());
   CHECK(wrong.status().message().find("could not be opened") != std::string::npos);
-  // ...and any modified bit is detected.
-  for (std::size_t bit = 0; bit < kX3dhHeaderSize * 8; bit += 7) {
+  // ...and every modified bit is detected, the two filler bits of the representative included
+  // (they are authenticated as associated data though the map ignores them).
+  for (std::size_t bit = 0; bit < kX3dhHeaderSize * 8; ++bit) {
     auto flipped = wire;
     flipped[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
-    CHECK_FALSE(X3dhHeader::Open(flipped, u.bob_prekey).ok());
+    INFO("bit " << bit);
+    REQUIRE_FALSE(X3dhHeader::Open(flipped, u.bob_prekey).ok());
   }
   auto opened = X3dhHeader::Open(wire, u.bob_prekey);
   REQUIRE(opened.ok());
   CHECK(opened->initiator_identity == u.alice.keys.public_key);
+  CHECK(opened->ephemeral == start->header.ephemeral);
+  // Random bytes are not a session header.
+  for (int i = 0; i < 50; ++i) {
+    SessionHeader junk{};
+    u.rng.Fill(junk);
+    CHECK_FALSE(X3dhHeader::Open(junk, u.bob_prekey).ok());
+  }
+}
+
+TEST_CASE("x3dh: session headers never repeat, yet all name the same session") {
+  Users u;
+  auto start = StartSession(u.alice, u.bob.keys.public_key, u.bob_prekey.keys.public_key, u.rng);
+  REQUIRE(start.ok());
+  std::vector<SessionHeader> slots;
+  for (int i = 0; i < 64; ++i) {
+    auto slot = SealSessionHeader(start->header, u.bob_prekey.keys.public_key, u.rng);
+    REQUIRE(slot.ok());
+    auto opened = X3dhHeader::Open(*slot, u.bob_prekey);
+    REQUIRE(opened.ok());
+    CHECK(opened->ephemeral == start->header.ephemeral);
+    CHECK(opened->initiator_identity == u.alice.keys.public_key);
+    slots.push_back(*slot);
+  }
+  // No two share any aligned 8-byte block (a chance match has probability about 2^-64 each).
+  std::set<std::pair<std::size_t, std::uint64_t>> blocks;
+  std::size_t total = 0;
+  for (const auto& slot : slots) {
+    for (std::size_t at = 0; at + 8 <= slot.size(); at += 8) {
+      std::uint64_t v = 0;
+      for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | slot[at + i];
+      blocks.emplace(at, v);
+      ++total;
+    }
+  }
+  CHECK(blocks.size() == total);
+  // The representative's top bits are random filler: all four values occur.
+  std::set<int> tops;
+  for (const auto& slot : slots) tops.insert(slot[31] >> 6);
+  CHECK(tops.size() == 4);
 }
 
 TEST_CASE("x3dh: deniable: the responder alone can forge a first message 'from' the initiator") {

@@ -4,7 +4,8 @@
 # messages both ways — emoji and a string in three scripts — see them with `inbox --json`, get
 # delivery receipts, and keep their history across a daemon restart. Meanwhile the loopback
 # interface is captured (as root): no plaintext and no identity key may appear in any byte sent,
-# all Sphinx packets on Alice's link have one size, and afterwards no plaintext or identity key
+# all Sphinx packets on Alice's link have one size, every fetch there (`sotto init`'s included)
+# got an 8-item MAIL and an ACK, and afterwards no plaintext or identity key
 # may be found in any node's RocksDB files or logs, nor plaintext in the clients' own files.
 set -uo pipefail
 BIN="${1:?usage: client_chat_test.sh BUILD_DIR}"
@@ -91,6 +92,9 @@ if [ "$CAPTURE" -eq 1 ]; then
   "$PY" "$ROOT/tests/integration/wire_capture.py" check "$T/wire.pcap" \
       --to-port "$P1_PORT" --equal-large-frames || die "Sphinx packets of different sizes on Alice's link"
   ok "the wire carried no plaintext and no identity key; Sphinx packets all one size"
+  "$PY" "$ROOT/tests/integration/link_timing.py" fetches "$T/wire.pcap" --provider-port "$P1_PORT" \
+      || die "a fetch on Alice's provider link differs from the others (sotto init's registration?)"
+  ok "every fetch, sotto init's registration included, asked for 8 items and was acknowledged"
 fi
 
 # Everything the nodes keep: RocksDB files, logs, metrics. Then the clients' own files.

@@ -10,6 +10,7 @@ NET="$T/net"
 fails=0
 
 CAP_PID=""
+BG_PIDS=()  # other background helpers a test started (killed at the end)
 cleanup() {
   local rc=$?
   for h in "$T"/home-*; do  # stop the daemons, then look for sanitizer or crash reports
@@ -21,6 +22,7 @@ cleanup() {
     fi
   done
   [ -n "$CAP_PID" ] && kill -TERM "$CAP_PID" 2>/dev/null && wait "$CAP_PID" 2>/dev/null
+  for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   "$ROOT/scripts/testnet.sh" stop --state "$NET" >/dev/null 2>&1 || true
   for h in "$T"/home-*; do  # a daemon that would not stop
     [ -f "$h/daemon.pid" ] && kill -9 "$(cat "$h/daemon.pid")" 2>/dev/null
@@ -61,10 +63,11 @@ expect() {
   fi
 }
 
-# new_user NAME PROVIDER [init options] : init + up
+# new_user NAME PROVIDER [init options] : init + up. Receipts leave after a short random delay
+# (RECEIPT_DELAY_S, 2 s on average) so that tests see them; the client's default is 900 s.
 new_user() {
   local u="$1" p="$2"; shift 2
-  s "$u" init --config "$NET/client.ini" --provider "$p" "$@" >"$T/init-$u.log" 2>&1 || { cat "$T/init-$u.log"; die "init $u"; }
+  s "$u" init --config "$NET/client.ini" --provider "$p" --receipt-delay-s "${RECEIPT_DELAY_S:-2}" "$@" >"$T/init-$u.log" 2>&1 || { cat "$T/init-$u.log"; die "init $u"; }
   s "$u" up ${UP_OPTS[$u]:-} >"$T/up-$u.log" 2>&1 || { cat "$T/up-$u.log"; die "up $u"; }
 }
 declare -A UP_OPTS

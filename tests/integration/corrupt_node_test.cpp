@@ -4,6 +4,7 @@
 // neighbours (their metrics) and from the recordings; bad flags get one-line errors.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -18,38 +19,22 @@
 using namespace std::chrono_literals;
 using nlohmann::json;
 using sotto::testing::Clients;
+using sotto::testing::Events;
+using sotto::testing::Settled;
 using sotto::testing::Testnet;
 using sotto::testing::TestnetOptions;
+using sotto::testing::WaitForEvents;
 
 namespace {
 
-std::vector<json> Events(const std::vector<json>& recording, const std::string& ev) {
-  std::vector<json> out;
+// Whether every link id the node sent on was acknowledged.
+bool AllAcknowledged(const std::vector<json>& recording) {
+  std::set<std::string> sent, acked;
   for (const auto& e : recording) {
-    if (e.at("ev") == ev) out.push_back(e);
+    if (e.at("ev") == "out") sent.insert(e.at("link_id").get<std::string>());
+    if (e.at("ev") == "ack_in") acked.insert(e.at("link_id").get<std::string>());
   }
-  return out;
-}
-
-// Waits until `node`'s recording has at least `n` events matching `pred`; returns the recording.
-template <class Pred>
-std::vector<json> WaitForEvents(const Testnet& net, const std::string& node, std::size_t n,
-                                Pred pred, std::chrono::seconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::vector<json> rec;
-  while (true) {
-    rec = net.Recording(node);
-    std::size_t count = 0;
-    for (const auto& e : rec) count += pred(e) ? 1 : 0;
-    if (count >= n || std::chrono::steady_clock::now() > deadline) return rec;
-    std::this_thread::sleep_for(200ms);
-  }
-}
-
-// The recording once everything that has happened is in it (a node flushes at least every second).
-std::vector<json> Settled(const Testnet& net, const std::string& node) {
-  std::this_thread::sleep_for(1200ms);
-  return net.Recording(node);
+  return std::includes(acked.begin(), acked.end(), sent.begin(), sent.end());
 }
 
 bool IsIn(const json& e, const std::string& verdict) {
@@ -94,10 +79,11 @@ TEST_CASE("a recording node is an honest node whose recordings chain across the 
   // Every node: a start event naming it, then for every processed packet an immediate ack.
   std::map<std::string, std::vector<json>> rec;
   for (const auto& n : kHops) {
-    // Wait until every real packet this node sent on is acknowledged.
-    rec[n] = n == "provider-2" ? Settled(net, n) : WaitForEvents(net, n, kCount, [](const json& e) {
-      return e.at("ev") == "ack_in" && !e.at("pool").is_null();
-    });
+    // Wait (bounded) until every packet this node sent on is acknowledged in its recording.
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    do {
+      rec[n] = Settled(net, n);
+    } while (!AllAcknowledged(rec[n]) && std::chrono::steady_clock::now() < deadline);
     INFO(n);
     REQUIRE(!rec[n].empty());
     const json& start = rec[n].front();
@@ -190,7 +176,7 @@ TEST_CASE("a recording node is an honest node whose recordings chain across the 
   CHECK(net.Recording("mix-2").back().at("ev") == "stop");
 }
 
-TEST_CASE("--withhold-acks: the previous hop resends, and the resends stay unacknowledged",
+TEST_CASE("corrupt node --withhold-acks: the previous hop resends, and the resends stay unacknowledged",
           "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-1"] = {};
@@ -223,13 +209,13 @@ TEST_CASE("--withhold-acks: the previous hop resends, and the resends stay unack
   for (const auto& id : replayed) CHECK(resent.count(id) == 1);
 }
 
-TEST_CASE("--withhold-acks-window: acks are withheld in the window only",
+TEST_CASE("corrupt node --withhold-acks-window: acks are withheld in the window only",
           "[integration][adversary]") {
   Testnet net;
   Clients c(net.WaitForConsensus());
   // The window starts when mix-2 does: restart it as a recording node just before sending.
   net.Stop("mix-2");
-  net.SetCorrupt("mix-2", std::vector<std::string>{"--withhold-acks-window", "0:5"});
+  net.SetCorrupt("mix-2", std::vector<std::string>{"--withhold-acks-window", "0:8"});
   net.Start("mix-2");
   SendAll(c, 2, "window ");
   CHECK(c.Receive(2).size() == 2);
@@ -249,7 +235,7 @@ TEST_CASE("--withhold-acks-window: acks are withheld in the window only",
   CHECK(withheld_then_sent >= 2);
 }
 
-TEST_CASE("--flip-bit in the header: the next hop drops the packet as bad_mac",
+TEST_CASE("corrupt node --flip-bit in the header: the next hop drops the packet as bad_mac",
           "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--flip-bit", "1", "--flip-bit-in", "header"};
@@ -263,7 +249,7 @@ TEST_CASE("--flip-bit in the header: the next hop drops the packet as bad_mac",
   CHECK(flipped >= 2);
 }
 
-TEST_CASE("--flip-bit in the payload: the final hop drops the packet as payload_corrupt",
+TEST_CASE("corrupt node --flip-bit in the payload: the final hop drops the packet as payload_corrupt",
           "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--flip-bit", "1"};
@@ -276,7 +262,7 @@ TEST_CASE("--flip-bit in the payload: the final hop drops the packet as payload_
   CHECK(c.Receive(2, 4s).empty());
 }
 
-TEST_CASE("--drop: packets are acknowledged, then never sent on", "[integration][adversary]") {
+TEST_CASE("corrupt node --drop: packets are acknowledged, then never sent on", "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--drop", "1"};
   Testnet net(options);
@@ -296,7 +282,7 @@ TEST_CASE("--drop: packets are acknowledged, then never sent on", "[integration]
   CHECK(dropped >= kCount);
 }
 
-TEST_CASE("--replay: every packet sent on is sent again, and the next hop drops the copy",
+TEST_CASE("corrupt node --replay: every packet sent on is sent again, and the next hop drops the copy",
           "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--replay", "1", "--replay-after-ms", "300"};
@@ -313,7 +299,7 @@ TEST_CASE("--replay: every packet sent on is sent again, and the next hop drops 
   CHECK(replayed >= 2);
 }
 
-TEST_CASE("--delay-acks-ms: every ack is sent, late", "[integration][adversary]") {
+TEST_CASE("corrupt node --delay-acks-ms: every ack is sent, late", "[integration][adversary]") {
   TestnetOptions options;
   options.corrupt["mix-2"] = {"--delay-acks-ms", "300"};
   Testnet net(options);
@@ -341,7 +327,7 @@ TEST_CASE("--delay-acks-ms: every ack is sent, late", "[integration][adversary]"
   CHECK(delayed >= 2);
 }
 
-TEST_CASE("--hold-except-client: a provider holds everyone's packets but the target's",
+TEST_CASE("corrupt node --hold-except-client: a provider holds everyone's packets but the target's",
           "[integration][adversary]") {
   Testnet net;
   Clients c(net.WaitForConsensus());

@@ -242,6 +242,11 @@ bool Testnet::WaitForMetric(const std::string& node, const std::string& name, do
 
 std::string Testnet::Log(const std::string& node) const { return Slurp(dir_ / (node + ".log")); }
 
+void Testnet::ForgetEndpoint(const std::string& node) {
+  REQUIRE_FALSE(Running(node));
+  fs::remove(dir_ / node / "endpoint");
+}
+
 void Testnet::SetCorrupt(const std::string& node, std::optional<std::vector<std::string>> flags) {
   REQUIRE_FALSE(Running(node));
   if (flags) {
@@ -267,7 +272,16 @@ std::vector<nlohmann::json> Testnet::Recording(const std::string& node) const {
   return events;
 }
 
-Clients::Clients(directory::Consensus c) : consensus(std::move(c)) {
+Clients::Clients(directory::Consensus c) {
+  Refresh(std::move(c));
+  bob_mailbox = MailboxForLinkKey(bob.public_key);
+}
+
+void Clients::Refresh(directory::Consensus c) {
+  alice_link.reset();
+  bob_link.reset();
+  consensus = std::move(c);
+  pa = pb = nullptr;
   for (const auto* p : consensus.Providers()) {
     if (p->name == "provider-1") pa = p;
     if (p->name == "provider-2") pb = p;
@@ -276,7 +290,24 @@ Clients::Clients(directory::Consensus c) : consensus(std::move(c)) {
   REQUIRE(pb != nullptr);
   alice_link = std::make_unique<client::ProviderLink>(ctx, alice, *pa);
   bob_link = std::make_unique<client::ProviderLink>(ctx, bob, *pb);
-  bob_mailbox = MailboxForLinkKey(bob.public_key);
+}
+
+std::vector<nlohmann::json> Events(const std::vector<nlohmann::json>& recording,
+                                   const std::string& ev) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : recording) {
+    if (e.at("ev") == ev) out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<nlohmann::json> Settled(const Testnet& net, const std::string& node) {
+  std::this_thread::sleep_for(1200ms);
+  return net.Recording(node);
+}
+
+std::uint64_t LinkId(const nlohmann::json& hex) {
+  return std::stoull(hex.get<std::string>(), nullptr, 16);
 }
 
 Bytes Clients::Packet(const std::string& text) {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sotto/client_lib/provider_link.h"
@@ -52,6 +53,9 @@ class Testnet {
   void Start(const std::string& node);  // (re)starts a node with its existing keys and store
   void Stop(const std::string& node);   // SIGTERM, then wait
   void Kill9(const std::string& node);  // SIGKILL, no chance to clean up
+  // The next Start(node) listens on a fresh port, so the node's descriptor (and the consensus)
+  // changes. The node must be stopped.
+  void ForgetEndpoint(const std::string& node);
   bool Running(const std::string& node) const;
   // A counter or gauge from the node's Prometheus textfile, summed over its labels (0 if absent).
   double Metric(const std::string& node, const std::string& name) const;
@@ -92,6 +96,8 @@ struct Clients {
   sphinx::MailboxId bob_mailbox{};
 
   explicit Clients(directory::Consensus c);
+  // Takes a newer consensus (e.g. a provider moved): new links to the providers it names.
+  void Refresh(directory::Consensus c);
   // A forward packet from Alice's provider over the cascade into Bob's mailbox.
   Bytes Packet(const std::string& text);
   // Fetches (and acknowledges) until `count` messages arrived or the timeout passed. Padding
@@ -99,6 +105,31 @@ struct Clients {
   std::vector<std::string> Receive(std::size_t count,
                                    std::chrono::seconds timeout = std::chrono::seconds(30));
 };
+
+// ---- Recordings (adversary/README.md) ----
+
+// The events of kind `ev`, in order.
+std::vector<nlohmann::json> Events(const std::vector<nlohmann::json>& recording,
+                                   const std::string& ev);
+// The recording once everything that has happened is in it (a node flushes at least every
+// second).
+std::vector<nlohmann::json> Settled(const Testnet& net, const std::string& node);
+// Waits (bounded) until `node`'s recording has at least `n` events matching `pred`; returns it.
+template <class Pred>
+std::vector<nlohmann::json> WaitForEvents(const Testnet& net, const std::string& node,
+                                          std::size_t n, Pred pred,
+                                          std::chrono::seconds timeout = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto rec = net.Recording(node);
+    std::size_t count = 0;
+    for (const auto& e : rec) count += pred(e) ? 1 : 0;
+    if (count >= n || std::chrono::steady_clock::now() > deadline) return rec;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+// A link id as recorded (16 hex digits).
+std::uint64_t LinkId(const nlohmann::json& hex);
 
 // Runs a command, returns its stdout (fails the test if it exits non-zero).
 std::string RunCommand(const std::vector<std::string>& argv);

@@ -23,6 +23,7 @@ import argparse, os, random, signal, socket, struct, sys, time  # noqa: E401 (st
 from collections import Counter, defaultdict
 
 ETH_P_ALL, PACKET_HOST, LINKTYPE_RAW, SNAPLEN = 0x0003, 0, 101, 262144
+SO_TIMESTAMPNS = 35  # Linux; its control message (SCM_TIMESTAMPNS) has the same number
 SYN = 0x02
 LARGE = 1000  # frames this big or bigger are Sphinx packets (smaller ones are ZMTP/CURVE control)
 MOD = 1 << 32
@@ -43,6 +44,15 @@ def parse_ipv4_tcp(ip):
         return None
     src, dst = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
     return src, sport, dst, dport, seq, tcp[13], bytes(tcp[doff:])
+
+
+def kernel_time(ancillary):
+    """The kernel's receive time (struct timespec of SCM_TIMESTAMPNS), else the time now."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            sec, nsec = struct.unpack_from("qq", data)
+            return sec + nsec / 1e9
+    return time.time()
 
 
 def pcap_header():
@@ -260,6 +270,11 @@ def cmd_record(a):
     except OSError as e:
         print(f"wire_capture: cannot write {e.filename}: {e.strerror}")
         return 1
+    try:  # kernel receive timestamps: the time a packet crossed lo, not when Python read it
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        stamped = True
+    except OSError:
+        stamped = False
     sock.settimeout(0.2)
     deadline, count, nbytes, drain_until = time.monotonic() + a.seconds, 0, 0, None
     while drain_until is None or time.monotonic() < drain_until:
@@ -267,7 +282,7 @@ def cmd_record(a):
             drain_until = time.monotonic() + 2  # time is up: save what the kernel already queued
             sock.setblocking(False)
         try:
-            frame, addr = sock.recvfrom(SNAPLEN)
+            frame, ancillary, _, addr = sock.recvmsg(SNAPLEN, 64)
         except BlockingIOError:
             break
         except (socket.timeout, InterruptedError):
@@ -280,7 +295,7 @@ def cmd_record(a):
             continue
         if ports and seg[1] not in ports and seg[3] not in ports:
             continue
-        out.write(pcap_record(time.time(), frame[14:]))
+        out.write(pcap_record(kernel_time(ancillary) if stamped else time.time(), frame[14:]))
         count += 1 if seg[6] else 0
         nbytes += len(seg[6])
     out.close()

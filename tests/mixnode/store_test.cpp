@@ -84,14 +84,17 @@ PooledPacket Packet(unsigned n) {
   p.next_hop = Filled<sx::NodeId>(n, 0x50);
   p.packet.assign(sx::kPacketSize, static_cast<std::uint8_t>(n));
   p.packet[0] = 0xAB;
+  p.link_id = 0xF00D'0000'0000'0000 + n;  // any non-zero id
   return p;
 }
 
+// Everything but the pool id, the epoch and the dummy flag (the store sets those).
 void RequireSamePacket(const PooledPacket& got, const PooledPacket& want) {
   CHECK(got.arrival_us == want.arrival_us);
   CHECK(got.delay_ms == want.delay_ms);
   CHECK(got.next_hop == want.next_hop);
   CHECK(got.packet == want.packet);
+  CHECK(got.link_id == want.link_id);
 }
 
 MailItem Mail(std::int64_t received_us, const std::string& text) {
@@ -123,6 +126,16 @@ std::string BigEndian64(std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8)
     out.push_back(static_cast<char>((v >> shift) & 0xff));
   return out;
+}
+
+// A pooled packet of version 1, as the code before per-link ids wrote it (store_codec.h).
+std::string PooledVersion1(const PooledPacket& p) {
+  std::string value = "\x01" + BigEndian64(static_cast<std::uint64_t>(p.arrival_us));
+  value += BigEndian64(p.delay_ms).substr(4);
+  value.append(p.next_hop.begin(), p.next_hop.end());
+  value += BigEndian64(p.packet.size()).substr(4);
+  value.append(p.packet.begin(), p.packet.end());
+  return value;
 }
 
 // Writes `value` under `key` in column family `cf` of the closed store in `dir` (or deletes the
@@ -203,6 +216,78 @@ TEST_CASE("store: dropped epochs forget their tags and fail closed", "[store]") 
 }
 
 // ---- Pool ----
+
+TEST_CASE("store: pooled packets keep their link id, epoch and dummy flag", "[store]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "node";
+  std::uint64_t accepted = 0, own = 0;
+  {
+    auto store = MustOpen(dir);
+    MustOk(store->AddReplayEpoch(3));
+    PooledPacket p = Packet(1);
+    p.epoch = 99;    // Accept takes the epoch it is given ...
+    p.dummy = true;  // ... and an accepted packet is never this node's own
+    accepted = MustValue(store->Accept(3, Tag(1), p));
+    PooledPacket d = Packet(2);
+    d.epoch = 5;
+    own = MustValue(store->PoolOwn(d));
+    CHECK(own > accepted);
+    CHECK_FALSE(store->ReplaySeen(3, Tag(2)));  // a dummy has no replay tag
+
+    PooledPacket no_link = Packet(3);
+    no_link.link_id = 0;
+    CHECK(store->Accept(3, Tag(3), no_link).status().code() == Status::Code::kInvalidArgument);
+    CHECK(store->PoolOwn(no_link).status().code() == Status::Code::kInvalidArgument);
+    PooledPacket short_packet = Packet(4);
+    short_packet.packet.pop_back();
+    CHECK(store->PoolOwn(short_packet).status().code() == Status::Code::kInvalidArgument);
+    CHECK_FALSE(store->ReplaySeen(3, Tag(3)));  // nothing of a refused packet is kept
+  }
+  auto store = MustOpen(dir);  // after a restart
+  auto pool = MustValue(store->LoadPool());
+  REQUIRE(pool.size() == 2);
+  CHECK(pool[0].id == accepted);
+  RequireSamePacket(pool[0], Packet(1));
+  CHECK(pool[0].epoch == 3);
+  CHECK_FALSE(pool[0].dummy);
+  CHECK(pool[1].id == own);
+  RequireSamePacket(pool[1], Packet(2));
+  CHECK(pool[1].epoch == 5);
+  CHECK(pool[1].dummy);
+}
+
+TEST_CASE("store: a pool written before per-link ids (version 1) still loads, with new records",
+          "[store]") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "node";
+  {
+    auto store = MustOpen(dir);
+    MustOk(store->AddReplayEpoch(1));
+    MustValue(store->Accept(1, Tag(1), Packet(1)));  // creates the column families
+    MustOk(store->RemovePooled({1}));
+  }
+  // What the previous version left: pool ids 2..4 in version 1, and its id counter.
+  for (unsigned n = 2; n <= 4; ++n)
+    RawWrite(dir, "pool", BigEndian64(n), PooledVersion1(Packet(n)));
+  RawWrite(dir, "default", "next-pool-id", BigEndian64(5));
+  auto store = MustOpen(dir);
+  MustOk(store->AddReplayEpoch(2));
+  const auto fresh = MustValue(store->Accept(2, Tag(5), Packet(5)));
+  CHECK(fresh == 5);  // ids go on after the old ones
+  auto pool = MustValue(store->LoadPool());
+  REQUIRE(pool.size() == 4);
+  for (unsigned n = 2; n <= 4; ++n) {
+    const auto& p = pool[n - 2];
+    CHECK(p.id == n);
+    PooledPacket want = Packet(n);
+    want.link_id = 0;  // the node assigns one on load
+    RequireSamePacket(p, want);
+    CHECK(p.epoch == 0);
+    CHECK_FALSE(p.dummy);
+  }
+  RequireSamePacket(pool[3], Packet(5));
+  CHECK(pool[3].epoch == 2);
+}
 
 TEST_CASE("store: Accept records the replay tag and the packet together", "[store]") {
   TempDir tmp;
@@ -436,24 +521,53 @@ TEST_CASE("store: a corrupt value is reported as Corruption naming its key", "[s
   }
   SECTION("a pooled packet one byte short or long") {
     // Version 1 as documented in store_codec.h, written by hand: first whole, then truncated.
-    const PooledPacket want = Packet(2);
-    std::string value = "\x01" + BigEndian64(static_cast<std::uint64_t>(want.arrival_us));
-    value += BigEndian64(want.delay_ms).substr(4);
-    value.append(want.next_hop.begin(), want.next_hop.end());
-    value += BigEndian64(want.packet.size()).substr(4);
-    value.append(want.packet.begin(), want.packet.end());
+    PooledPacket want = Packet(2);
+    const std::string value = PooledVersion1(want);
     RawWrite(dir, "pool", BigEndian64(id + 1), value);
     {
       auto store = MustOpen(dir);
       auto pool = MustValue(store->LoadPool());
       REQUIRE(pool.size() == 2);
       CHECK(pool[1].id == id + 1);
+      want.link_id = 0;  // version 1 has none
       RequireSamePacket(pool[1], want);
     }
     for (std::string bad : {value.substr(0, value.size() - 1), value + '\0'}) {
       RawWrite(dir, "pool", BigEndian64(id + 1), bad);
       auto store = MustOpen(dir);
       CHECK(store->LoadPool().status().code() == Status::Code::kCorruption);
+    }
+  }
+  SECTION("a pooled packet of version 2 with a zero link id or unknown flags") {
+    auto good = MustValue(MustOpen(dir)->LoadPool());
+    REQUIRE(good.size() == 1);
+    const std::string key = BigEndian64(id);
+    std::string value;
+    {
+      rocksdb::DB* db = nullptr;
+      std::vector<std::string> names;
+      REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok());
+      std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+      for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      std::vector<rocksdb::ColumnFamilyHandle*> handles;
+      REQUIRE(
+          rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), descriptors, &handles, &db).ok());
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == "pool")
+          REQUIRE(db->Get(rocksdb::ReadOptions(), handles[i], key, &value).ok());
+      }
+      for (auto* handle : handles) (void)db->DestroyColumnFamilyHandle(handle);
+      (void)db->Close();
+      delete db;
+    }
+    REQUIRE(value[0] == '\x02');
+    const std::size_t link_at = 1 + 8 + 4 + 32, flags_at = link_at + 8 + 8;
+    std::string zero_link = value, bad_flags = value;
+    zero_link.replace(link_at, 8, std::string(8, '\0'));
+    bad_flags[flags_at] = '\x02';
+    for (const std::string& bad : {zero_link, bad_flags}) {
+      RawWrite(dir, "pool", key, bad);
+      CHECK(MustOpen(dir)->LoadPool().status().code() == Status::Code::kCorruption);
     }
   }
   SECTION("a mail item of an unknown version") {

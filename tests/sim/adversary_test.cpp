@@ -106,8 +106,9 @@ const std::string kTiny = R"(
 }  // namespace
 
 TEST_CASE("corrupt_mix_probability 0 corrupts no mix and 1 every mix", "[sim]") {
-  for (const char* topology : {"layers = 3\n", "topology = stratified\nlayers = 4\n"
-                                                 "mixes_per_layer = 5\n"}) {
+  for (const char* topology : {"layers = 3\n",
+                               "topology = stratified\nlayers = 4\n"
+                               "mixes_per_layer = 5\n"}) {
     INFO(topology);
     for (std::uint64_t rep = 0; rep < 20; ++rep) {
       const auto none = Simulate(kTiny + topology + "corrupt_mix_probability = 0\n", rep);
@@ -184,9 +185,9 @@ TEST_CASE("the run says how many and which mixes are corrupt", "[sim]") {
   REQUIRE_FALSE(run.messages.empty());
   CHECK(run.jsonl.find("\"corrupt_mixes\":\"2:0\"}") != std::string::npos);
   const auto honest = Simulate(kTiny);
-  CHECK(FormatSummary(MustParse(kTiny), honest.results).find("adversary  0 of 3 mixes corrupt; "
-                                                             "providers honest") !=
-        std::string::npos);
+  CHECK(FormatSummary(MustParse(kTiny), honest.results)
+            .find("adversary  0 of 3 mixes corrupt; "
+                  "providers honest") != std::string::npos);
 }
 
 TEST_CASE("corrupt_mix_fraction is refused with what to write instead", "[sim]") {

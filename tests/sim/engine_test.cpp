@@ -282,8 +282,9 @@ TEST_CASE("repeated pruning stays within 0.01 bits only with the tail budget", "
   double worst_budgeted = 0, worst_unbounded = 0, lowest = 0;
   for (int round = 0; round < 200; ++round) {
     for (auto* b : {&exact, &budgeted, &unbounded}) {
-      SenderDistribution& carry =
-          b == &exact ? carry_exact : b == &budgeted ? carry_budgeted : carry_unbounded;
+      SenderDistribution& carry = b == &exact      ? carry_exact
+                                  : b == &budgeted ? carry_budgeted
+                                                   : carry_unbounded;
       b->Add(carry, 100.0);
       for (std::uint32_t i = 0; i < 100; ++i) b->AddPoint((next + i) % n, 1.0);
       carry = b->Finish();

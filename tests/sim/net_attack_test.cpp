@@ -6,13 +6,12 @@
 // Each statistical check states its sample and tolerance; all runs are seeded, so the checks are
 // deterministic, and the tolerances are wide enough (several standard errors) to hold for other
 // seeds too.
-#include "sotto/sim/net_attacks.h"
-
 #include <cmath>
 #include <map>
 #include <string>
 
 #include "sim_test_util.h"
+#include "sotto/sim/net_attacks.h"
 
 namespace {
 
@@ -258,8 +257,8 @@ TEST_CASE("more cover traffic, less success for the passive attacks", "[sim][net
   }
   for (std::size_t i = 1; i < trace.size(); ++i) {
     INFO("level " << i << ": " << trace[i - 1].success.mean << " ± "
-                  << trace[i - 1].success.half_width << " then " << trace[i].success.mean
-                  << " ± " << trace[i].success.half_width);
+                  << trace[i - 1].success.half_width << " then " << trace[i].success.mean << " ± "
+                  << trace[i].success.half_width);
     CHECK(trace[i].success.mean + trace[i].success.half_width <
           trace[i - 1].success.mean - trace[i - 1].success.half_width);
     CHECK(trace[i].entropy.mean > trace[i - 1].entropy.mean);

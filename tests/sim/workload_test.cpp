@@ -25,9 +25,7 @@ Scenario TestnetCi() {
 }
 
 using Key = std::tuple<std::uint64_t, std::int64_t, std::uint32_t, std::uint32_t, std::uint32_t>;
-Key KeyOf(const MessageRecord& m) {
-  return {m.id, m.created_us, m.sender, m.recipient, m.packets};
-}
+Key KeyOf(const MessageRecord& m) { return {m.id, m.created_us, m.sender, m.recipient, m.packets}; }
 
 // The workload's measured messages against run's --messages records, both as sorted keys.
 void RequireSameMessages(const Scenario& s, std::uint64_t repetition) {
@@ -96,11 +94,12 @@ TEST_CASE("the workload is exactly the messages run creates", "[sim][workload]")
   other.seed = 2;
   const auto c = BuildWorkload(other);
   REQUIRE(c.ok());
-  CHECK((c->messages.size() != a->messages.size() ||
-         KeyOf(c->messages[0]) != KeyOf(a->messages[0])));
+  CHECK(
+      (c->messages.size() != a->messages.size() || KeyOf(c->messages[0]) != KeyOf(a->messages[0])));
 }
 
-TEST_CASE("the workload's lines: a scenario header, then one object per message", "[sim][workload]") {
+TEST_CASE("the workload's lines: a scenario header, then one object per message",
+          "[sim][workload]") {
   const Scenario ci = TestnetCi();
   const auto w = BuildWorkload(ci);
   REQUIRE(w.ok());

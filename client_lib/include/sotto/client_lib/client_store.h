@@ -71,17 +71,34 @@ struct HistoryEntry {
   std::uint64_t seq = 0;          // filled in by the store: order of arrival, unique
 };
 
-// One packet's worth of work for the sending loop: an end-to-end encrypted message (the Sphinx
-// message, envelope.h) and where it goes.
+enum class OutboxKind : std::uint8_t { kText = 1, kReceipt = 2 };
+
+// One message waiting to be sent (papers/client-spec.md §4): its body, and the end-to-end
+// encrypted form that leaves in a payload slot (the Sphinx message, envelope.h). The body is
+// kept so that a message whose packet was given up on can be sealed again (fresh ciphertext,
+// never the same bytes twice); a delayed receipt waits unsealed until `not_before_ms`.
 struct OutboxEntry {
   std::uint64_t seq = 0;  // filled in by the store
   MessageId id{};         // the history entry it belongs to (or a receipt's own id)
   PublicKey peer;
   sphinx::NodeId provider{};
   sphinx::MailboxId mailbox{};
-  Bytes sphinx_message;  // exactly envelope's kSphinxMessageSize bytes
+  Bytes sphinx_message;  // kSphinxMessageSize bytes, or empty while unsealed
   std::int64_t queued_unix = 0;
+  // How many times the current `sphinx_message` was handed to the sending thread: a message
+  // with attempts > 0 may have left, so it is sealed again before it is handed out again.
   std::uint32_t attempts = 0;
+  OutboxKind kind = OutboxKind::kText;
+  Bytes body;                      // EncodeBody output (kBodySize bytes); empty in old records
+  std::int64_t not_before_ms = 0;  // Unix ms; not handed out before (delayed receipts, back-off)
+  std::uint32_t seals = 0;         // how many times it was sealed again
+};
+
+// What the user chose (client-spec §4.2). Defaults are the safe ones.
+enum class ReceiptMode : std::uint8_t { kOff = 0, kOn = 1 };
+struct Settings {
+  ReceiptMode receipts = ReceiptMode::kOn;
+  std::uint32_t receipt_delay_s = 900;  // mean delay of a receipt sent on its own (≥ 1)
 };
 
 class ClientStore {
@@ -92,7 +109,9 @@ class ClientStore {
   ~ClientStore();
 
   Status SaveProfile(const Profile& profile);
-  Result<Profile> LoadProfile();  // NotFound before `sotto init`
+  Result<Profile> LoadProfile();                  // NotFound before `sotto init`
+  Status SaveSettings(const Settings& settings);  // InvalidArgument for a delay of 0
+  Result<Settings> LoadSettings();                // the defaults if none were saved
 
   // InvalidArgument for a bad name, a name already taken, or a code whose identity key is
   // already saved under another name (the message names it).
@@ -123,8 +142,12 @@ class ClientStore {
   std::size_t PurgeExpired(std::int64_t now_unix);
 
   std::optional<OutboxEntry> NextOutgoing();  // oldest
-  Status RemoveOutgoing(std::uint64_t seq);   // once the provider took it
-  Status CountAttempt(std::uint64_t seq);     // attempts + 1
+  std::vector<OutboxEntry> ListOutgoing();    // all, oldest first (damaged entries skipped)
+  Result<OutboxEntry> GetOutgoing(std::uint64_t seq);  // NotFound if there is none
+  // Rewrites an entry that is in the queue (same seq): NotFound if it is not.
+  Status UpdateOutgoing(const OutboxEntry& entry);
+  Status RemoveOutgoing(std::uint64_t seq);  // once the provider took it
+  Status CountAttempt(std::uint64_t seq);    // attempts + 1
   // Moves a message that cannot be sent now behind the others (attempts + 1), atomically, so one
   // unroutable message does not hold up the queue.
   Status RequeueAtTail(std::uint64_t seq);

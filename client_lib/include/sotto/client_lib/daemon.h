@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "sotto/client_lib/client_store.h"
 #include "sotto/client_lib/state_key.h"
 #include "sotto/core/directory_client.h"
 #include "sotto/core/status.h"
@@ -22,6 +23,7 @@ struct InitOptions {
   std::string provider_name;              // empty: a random provider from the consensus
   std::optional<std::string> passphrase;  // empty: the state key is stored unwrapped
   PassphraseCost cost;
+  Settings settings;  // receipts (client-spec §4.2); the defaults are the safe ones
   std::chrono::milliseconds timeout{10000};
 };
 

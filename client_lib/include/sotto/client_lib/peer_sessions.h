@@ -6,9 +6,10 @@
 // the person with the smaller identity key (bytewise), so they converge, and keep the other for
 // messages still in flight. At most kMaxSessionsPerPeer are kept (the least recently used goes).
 //
-// An initiator session puts its X3DH session header in the envelope slot of every message until
-// the first message in that session arrives from the partner (out-of-order delivery means the
-// partner may get message 3 before message 1). A responder session can send at once.
+// An initiator session puts a fresh X3DH session header (new hidden key, new seal: no two are
+// alike) in the envelope slot of every message until the first message in that session arrives
+// from the partner (out-of-order delivery means the partner may get message 3 before message 1);
+// then, and in responder sessions (which can send at once), the slot is random bytes.
 //
 // Not thread-safe. Holds secrets; Serialize() output must be wiped and sealed before storing
 // (ClientStore::SaveSessions does the sealing).
@@ -60,7 +61,9 @@ class PeerSessions {
                                const X3dhHeader& header, ByteSpan sphinx_message);
 
   Bytes Serialize() const;
-  // Corruption for a truncated or altered blob; never aborts.
+  // Corruption for a truncated or altered blob; never aborts. NotFound (the message says so) for
+  // sessions stored by an older Sotto version (format 1): treat the partner as having no session
+  // (the next message starts a new one) and overwrite the file at the next save; not damage.
   static Result<PeerSessions> Deserialize(ByteSpan blob, Rng& rng = SystemRng());
 
  private:

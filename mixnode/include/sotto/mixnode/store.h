@@ -2,8 +2,9 @@
 //
 //   - the replay cache, one column family per Sphinx key epoch ("replay-<epoch>"), dropped
 //     together with the epoch's key;
-//   - the pool: packets accepted but not yet forwarded, so that a restart (clean or kill -9)
-//     loses none — a packet and its replay tag are written in one atomic batch;
+//   - the pool: packets accepted (and dummies made) but not yet acknowledged by the next hop, so
+//     that a restart (clean or kill -9) loses none — a packet and its replay tag are written in
+//     one atomic batch;
 //   - mailboxes (providers): messages stored until fetched and acknowledged, or expired.
 //
 // Writes go through RocksDB's write-ahead log (not fsync'ed per write: a killed process loses
@@ -24,12 +25,21 @@
 
 namespace sotto::mixnode {
 
+// A packet this node will send to its next hop: a packet it accepted (Accept) or a dummy it made
+// (PoolOwn). It stays until the next hop acknowledges it or its epoch expires.
 struct PooledPacket {
-  std::uint64_t id = 0;            // assigned by the store, increasing
+  std::uint64_t id = 0;            // pool id: assigned by the store, increasing; never on the wire
   std::int64_t arrival_us = 0;     // wall-clock microseconds since the Unix epoch
   std::uint32_t delay_ms = 0;      // the Sphinx per-hop delay
   sphinx::NodeId next_hop{};
   Bytes packet;                    // sphinx::kPacketSize bytes
+  // The id of this packet on the link to next_hop (PACKET's seq): chosen by the node, uniformly
+  // random and non-zero. 0 only in records written before it was stored (version 1).
+  std::uint64_t link_id = 0;
+  // The Sphinx key epoch the packet was processed under (Accept) or built for (a dummy): it is
+  // given up when that epoch's keys are gone everywhere. 0 in version-1 records.
+  std::uint64_t epoch = 0;
+  bool dummy = false;              // made by this node (PoolOwn)
 };
 
 struct MailItem {
@@ -59,9 +69,12 @@ class NodeStore {
   virtual Status RecordReplay(std::uint64_t epoch, const sphinx::ReplayTag& tag) = 0;
 
   // ---- Pool ----
-  // Atomically records the replay tag and stores the packet; returns the packet's id.
+  // Atomically records the replay tag and stores the packet, with `epoch` as its epoch; returns
+  // the packet's pool id.
   virtual Result<std::uint64_t> Accept(std::uint64_t epoch, const sphinx::ReplayTag& tag,
                                        PooledPacket packet) = 0;
+  // Stores a packet this node made itself (a dummy: no replay tag); returns its pool id.
+  virtual Result<std::uint64_t> PoolOwn(PooledPacket packet) = 0;
   virtual Status RemovePooled(const std::vector<std::uint64_t>& ids) = 0;
   // Every pooled packet, in id order (on start-up, to resume forwarding).
   virtual Result<std::vector<PooledPacket>> LoadPool() const = 0;

@@ -108,6 +108,9 @@ class NodeTap {
                        const std::vector<std::uint64_t>& /*item_ids*/) {}
   virtual void OnMailAck(const sphinx::MailboxId&, const std::vector<std::uint64_t>& /*ids*/) {}
   virtual void OnExpired(std::uint64_t /*pool*/) {}
+  // The link to a next hop was closed, to be reopened: "stale" (nothing acknowledged within
+  // resend-after-ms) or "consensus" (the next hop's address or link key changed).
+  virtual void OnLinkReplaced(const std::string& /*to*/, std::string_view /*reason*/) {}
   virtual void OnStop() {}
 
   // ---- Decisions ----

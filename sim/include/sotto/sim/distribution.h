@@ -74,7 +74,7 @@ class MixtureBuilder {
  private:
   std::uint32_t senders_;
   double epsilon_;
-  double budget_;  // PruningTailBudget(senders_)
+  double budget_;                                             // PruningTailBudget(senders_)
   std::vector<std::pair<double, std::uint32_t>> candidates_;  // scratch: (mass, sender) below ε
   std::vector<double> mass_;            // dense, by sender; zero outside touched_
   std::vector<std::uint32_t> touched_;  // senders with mass_ > 0

@@ -79,8 +79,8 @@ struct Results {
                                        // in packets_total or overhead
   std::uint64_t held_packets = 0;      // other clients' packets the n-1 attacker delayed
   std::uint64_t held_loops = 0;        // ... of which loops (their senders could notice)
-  std::uint64_t packets_total = 0;  // everything clients and nodes created
-  double overhead = 0;              // packets_total / real_packets_sent (0 if no real packet)
+  std::uint64_t packets_total = 0;     // everything clients and nodes created
+  double overhead = 0;                 // packets_total / real_packets_sent (0 if no real packet)
 
   EntropyStats entropy;
   LatencyStats latency;

@@ -29,9 +29,9 @@ namespace sotto::sim {
 inline constexpr int kWorkloadFormat = 1;
 
 struct Workload {
-  std::string header;                 // the {"scenario":{...}} line, no newline
+  std::string header;                   // the {"scenario":{...}} line, no newline
   std::vector<MessageRecord> messages;  // every message the run created, in creation order
-  Results results;                    // what that run measured
+  Results results;                      // what that run measured
 };
 
 // Runs repetition `repetition` of the scenario (validated like RunScenario) and returns its
