@@ -70,6 +70,11 @@ def build_parser():
                    "runs can share a machine")
     r.add_argument("--subnet", default="10.78.0", metavar="A.B.C",
                    help="the /24 of the bridge (default 10.78.0)")
+    r.add_argument("--receipts", default="auto", metavar="auto|off|on|on:S|default",
+                   help="the clients' delivery receipts: auto (the default) turns them off "
+                   "where the client has the setting — every real packet is then a text, as in "
+                   "sotto-sim, and ground truth is exact — and keeps the old client's "
+                   "immediate receipts; on:S sets the delay; default keeps the client's own")
     r.add_argument("--label", default=None, help="configuration name in the results table "
                    "(default: the scenario file name)")
     r.add_argument("--attacks", default=None, metavar="A,B", help="attacks to score (default: "

@@ -69,11 +69,35 @@ class Clients:
             raise HarnessError(f"'sotto --json {' '.join(args[:2])}' for {c.name} printed no "
                                f"JSON: {r.stdout[:200]}")
 
-    def start(self):
+    def receipts_setting(self, want):
+        """What this client build does with delivery receipts, and the `init` flags for `want`
+        (auto | off | on | on:SECONDS | default; auto = off where the client has the setting).
+        Clients before issue 9's leak-5 fix send a receipt at once and have no setting:
+        'immediate'."""
+        r = subprocess.run([self.sotto, "init", "--help"], capture_output=True, text=True,
+                           timeout=30)
+        if "--receipts" not in r.stdout:
+            if want not in ("default", "immediate", "auto"):
+                raise HarnessError(f"--receipts {want}: this sotto client has no receipts "
+                                   "setting (it sends every receipt at once); use --receipts "
+                                   "default")
+            return "immediate", []
+        if want == "default":
+            return "on:900", []
+        if want in ("off", "auto"):
+            return "off", ["--receipts", "off"]
+        delay = want.split(":", 1)[1] if ":" in want else "900"
+        if want.split(":")[0] != "on" or not delay.isdigit():
+            raise HarnessError(f"--receipts {want}: use off, on, on:SECONDS or default",
+                               usage=True)
+        return f"on:{delay}", ["--receipts", "on", "--receipt-delay-s", delay]
+
+    def start(self, receipts="auto"):
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        self.receipts, flags = self.receipts_setting(receipts)
         for c in self.clients:
             self.cmd(c, "init", "--config", self.client_ini, "--provider", c.provider,
-                     "--no-passphrase", inside=True)
+                     "--no-passphrase", *flags, inside=True)
             self.sup.on_cleanup(f"stop the daemon of {c.name}", lambda c=c: self.stop_one(c))
             self.cmd(c, "up", inside=True)
             try:

@@ -96,7 +96,8 @@ def run(args, log):
             net.start()
             info["node_addresses"] = net.node_addresses()
             cl = Clients(rd.path, plan, hosts, bins["sotto"], net.client_ini, sup, log)
-            cl.start()
+            cl.start(args.receipts)
+            info["receipts"] = cl.receipts
             cl.introduce(w.pairs())
             cl.wait_ready()
             info["clients"] = cl.describe()

@@ -218,6 +218,11 @@ def true_rounds(recordings, ev_of):
 def build(run_info, recordings, sent, finals, events):
     """The truth dictionary (see the module comment)."""
     clients = run_info["clients"]
+    # Receipts: "immediate" (clients before the leak-5 fix: queued at the fetch that brought a
+    # text — modelled), "off" (none: every real packet is a text or a re-sealed text), or
+    # "on:D" (they ride in texts or leave ≥ D/2 later: not modelled, such packets count as
+    # `unexplained_real_packets`, and may take a queued text's place in the replay).
+    model_receipts = run_info.get("receipts", "immediate") == "immediate"
     label = {c["mailbox"][:16]: c["index"] for c in clients}
     mailbox_owner = {c["mailbox"]: c["index"] for c in clients}
     chains, loose = trace_packets(recordings, label)
@@ -270,6 +275,8 @@ def build(run_info, recordings, sent, finals, events):
             to = mailbox_owner[obj.mailbox]
             pos = next((i for i, it in enumerate(q) if it["to"] == to), None)
             if pos is None:
+                # A receipt that was not modelled, or a text sent again (re-sealed after a
+                # missing ack): real, from this sender to this recipient.
                 unexplained += 1
                 item_of_chain[obj.index] = {"kind": "unexplained", "to": to}
                 continue
@@ -301,8 +308,9 @@ def build(run_info, recordings, sent, finals, events):
                     if first and c.sender not in receipts_for:
                         receipts_for.append(c.sender)
                 items.append(row)
-            for r in receipts_for:
-                queues[owner].append({"kind": "receipt", "to": r})
+            if model_receipts:  # the old client: one receipt per peer per fetch, at once
+                for r in receipts_for:
+                    queues[owner].append({"kind": "receipt", "to": r})
             fetch_rows.append({"client": owner, "t": obj["t"], "provider": None,
                                "items": items})
 

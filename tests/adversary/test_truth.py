@@ -127,6 +127,21 @@ class TruthTest(unittest.TestCase):
             self.assertEqual(c["recorded"], c["captured"], link)
             self.assertEqual((c["unmatched_records"], c["unmatched_frames"]), (0, 0), link)
 
+    def test_receipts_not_modelled_when_off_or_delayed(self):
+        # With the receipt setting of the fixed client, the harness models no receipt: a real
+        # packet nothing queued explains is counted, and its item is still real mail.
+        n = Net()
+        s = [sent(0, 0, 1, 1000, "m0")]
+        n.packet(2000, 0, M1)
+        n.fetch(5000, M1, [1])
+        n.packet(6000, 1, M0)            # a receipt that left on its own
+        n.fetch(7000, M0, [1])
+        info = dict(INFO, receipts="on:2")
+        t = truth.build(info, n.rec, s, {"c1": {"name": "c1", "inbox": [{"id": "m0"}]}}, None)
+        self.assertEqual(t["checks"]["unexplained_real_packets"], 1)
+        self.assertEqual(t["fetches"][1]["items"][0]["kind"], "unexplained")
+        self.assertEqual(t["messages"][0]["t_in"], 2000)
+
     def test_a_frame_missing_from_the_capture_is_counted(self):
         n, _ = self.build()
         ev = [e for e in n.events() if not (e["src"] == "mix-1" and e["t0"] == 4320)]

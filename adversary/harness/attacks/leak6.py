@@ -175,7 +175,7 @@ class Leak6(Attack):
                 g = gs[j]
                 j += 1
                 kinds = [it["kind"] for it in f["items"]]
-                is_real = any(k in ("text", "receipt") for k in kinds)
+                is_real = any(k in ("text", "receipt", "unexplained") for k in kinds)
                 labelled.append({"gap_us": g["gap_us"], "real": is_real, "client": c,
                                  "t": g["t"], "kinds": kinds})
                 for it in f["items"]:
