@@ -296,8 +296,8 @@ def check_leak6_live(rd, info):
     (the fixture plays testnet-ci with real_rate_per_s = 0.2 for that): the AUC's standard
     error is ≈ 0.018, so an AUC of 0.6 is detected with power > 0.99.
     Positive control: cmd_leak6_fixture (the same statistic on recorded leaky
-    data). EXPECTED TO FAIL on today's code (leak 6 is open; the client fix is on branch
-    i9-client): ctest marks this test WILL_FAIL until the fix is merged."""
+    data). Before the client fix it failed (AUC 0.99; ctest had it WILL_FAIL); since the fix
+    (branch i9-client, merged) it passes (AUC 0.52 [0.48, 0.56] on the CI run)."""
     res = rd.read_json("results/leak6.json")
     samples = res["details"][0]["_samples"]
     a, ci, p, npos, nneg = leak6_test([g for g, _ in samples], [r for _, r in samples])
