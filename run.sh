@@ -9,6 +9,9 @@
 #   ./run.sh evaluate  install dependencies, build, regenerate every figure of papers/evaluation.md
 #   ./run.sh deps    only install the Debian packages
 #   ./run.sh testnet start|probe|status|stop [--netns]   drive the local testnet by hand
+#   ./run.sh adversary [campaign options]   (root) the adversary campaign: every configuration
+#                    of adversary/campaign.sh, 15 minutes each, several seeds, scored against
+#                    ground truth; updates papers/anonymity-measured.md (hours; not in `test`)
 #
 # Idempotent: packages already installed are not reinstalled and builds are incremental.
 set -euo pipefail
@@ -18,7 +21,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libsodium-dev libzmq3-dev cppzmq-dev libboost-program-options-dev librocksdb-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev catch2 libqrencode-dev
-  python3 python3-cryptography python3-nacl python3-matplotlib iproute2
+  python3 python3-cryptography python3-nacl python3-matplotlib iproute2 tcpdump
 )
 JOBS="$(nproc 2>/dev/null || echo 2)"
 
@@ -61,8 +64,9 @@ run_tests() {  # DIR [ctest options]
 }
 
 # Under the sanitizers, every test that runs our C++ runs again — except those that only measure
-# timing statistics or run Python (they gain nothing from ASan and cost minutes).
-SANITIZER_SKIP='^(client_cover|client_link_timing|testnet_script_start_probe_stop|sphinx_vectors_independent_python|e2ee_vectors_independent_python)$'
+# timing statistics or run Python (they gain nothing from ASan and cost minutes), and the adversary
+# harness (adversary_*: a 4-minute real run whose daemons the integration tests already cover).
+SANITIZER_SKIP='^(adversary_.*|client_cover|client_link_timing|testnet_script_start_probe_stop|sphinx_vectors_independent_python|e2ee_vectors_independent_python)$'
 
 
 cmd="${1:-}"
@@ -116,8 +120,15 @@ case "$cmd" in
     ./build/bench/sotto-bench-sim
     ;;
   evaluate) install_deps; build build; scripts/evaluate.sh ;;
+  adversary)
+    shift
+    install_deps
+    build build
+    step "The adversary campaign (adversary/campaign.sh $*)"
+    adversary/campaign.sh "$@"
+    ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$cmd" ] || [ "$cmd" = "-h" ] || [ "$cmd" = "--help" ] || die "unknown job '$cmd'"
     ;;
 esac

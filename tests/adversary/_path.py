@@ -1,0 +1,6 @@
+"""Makes adversary/harness importable from the unit tests (python3 -m unittest discover)."""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "adversary"))
