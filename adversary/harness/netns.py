@@ -6,15 +6,18 @@ Names are the harness's own so that it never collides with scripts/testnet.sh (s
 10.78.0.1), namespaces `sadv-<host>`, host-side veths `sadv-v<last octet>`. Addresses: the
 directory .2, then the mixes and providers, clients from .32 on. Every namespace, veth and the
 bridge are removed on every exit path (the Supervisor's undo list), and `remove_all()` removes
-leftovers of a run that was killed (`sotto-adversary cleanup`)."""
+leftovers of a run that was killed (`sotto-adversary cleanup`). Two runs at once on one machine
+need different names: the environment variables SOTTO_ADV_BRIDGE, SOTTO_ADV_PREFIX (at most 5
+characters, so that veth names fit) and SOTTO_ADV_SUBNET (the first three octets) replace the
+defaults, for `run` and `cleanup` alike."""
 import os
 import subprocess
 
 from .errors import HarnessError
 
-BRIDGE = "sadvbr0"
-PREFIX = "sadv-"
-SUBNET = "10.78.0"
+BRIDGE = os.environ.get("SOTTO_ADV_BRIDGE", "sadvbr0")
+PREFIX = os.environ.get("SOTTO_ADV_PREFIX", "sadv-")
+SUBNET = os.environ.get("SOTTO_ADV_SUBNET", "10.78.0")
 FIRST_CLIENT_OCTET = 32
 
 
@@ -59,6 +62,12 @@ def remove_all():
     return removed
 
 
+if len(PREFIX) > 5 or len(BRIDGE) > 15 or len(SUBNET.split(".")) != 3:
+    raise HarnessError(f"SOTTO_ADV_PREFIX '{PREFIX}' (at most 5 characters), SOTTO_ADV_BRIDGE "
+                       f"'{BRIDGE}' (at most 15) or SOTTO_ADV_SUBNET '{SUBNET}' (three octets, "
+                       "e.g. 10.79.0) is not usable")
+
+
 class Hosts:
     """Where each host lives. mode 'netns': own namespace and address; 'loopback': 127.0.0.1."""
 
@@ -78,7 +87,7 @@ class Hosts:
                 self.addr[n] = f"{SUBNET}.{octet}"
                 octet += 1
         if client_octet > 254 or octet >= FIRST_CLIENT_OCTET:
-            raise HarnessError("too many hosts for 10.78.0.0/24")
+            raise HarnessError(f"too many hosts for {SUBNET}.0/24")
 
     def ns(self, name):
         return PREFIX + name

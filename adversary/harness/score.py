@@ -11,7 +11,7 @@ import json
 import os
 
 from . import linkevents, rundir, simpredict, truth as truthmod
-from .attacks import REGISTRY, ObserverView
+from .attacks import REGISTRY, CorruptView, ObserverView
 from .errors import HarnessError
 
 
@@ -27,6 +27,27 @@ class RunData:
 
     def sim_prediction(self):
         return self._sim
+
+    def recordings(self):
+        """Every node's recording (loaded once): corrupt views take theirs from here."""
+        if getattr(self, "_recs", None) is None:
+            self._recs = truthmod.load_recordings(self.rd.p("recordings"), self.rd.read_jsonl) \
+                if os.path.isdir(self.rd.p("recordings")) else {}
+        return self._recs
+
+    def corrupt_view(self, nodes):
+        """The observer's view plus the recordings of `nodes`, and what the attacker knows of
+        its own doings (misbehaviour flags, the flooder's log)."""
+        recs = self.recordings()
+        missing = [n for n in nodes if n not in recs]
+        if missing:
+            raise HarnessError(f"no recording of {', '.join(missing)} in {self.rd.path}")
+        flood = dict(self.info.get("flood") or {})
+        if flood and os.path.exists(self.rd.p("flood/sent.jsonl")):
+            flood["sent"] = self.rd.read_jsonl(self.rd.p("flood/sent.jsonl"))
+        return CorruptView(self.view, {n: recs[n] for n in nodes},
+                           node_flags=self.info.get("node_flags") or {}, flood=flood,
+                           hold=self.info.get("hold"))
 
     def observer_view(self):
         return self.view
@@ -124,7 +145,8 @@ def score(rd, attacks, bin_dir, log, sim=True):
         if not ok:
             log(f"attack {n}: skipped: {why}")
             continue
-        obs = a.observe(view)
+        obs = a.observe(run.corrupt_view(a.corrupt(info, view)) if "recordings" in a.needs
+                        else view)
         got = a.score(obs, truth, run)
         for r in got:
             r.update({"attack": n, "configuration": info.get("label"),

@@ -45,6 +45,11 @@ class Attack:
             return False, "no recordings (the recording node was not built)"
         return True, ""
 
+    def corrupt(self, info, view):
+        """The nodes whose recordings this adversary holds (attacks that need "recordings"):
+        `info` is the run's run.json, `view` the observer's view (cascade, providers)."""
+        return []
+
     def observe(self, view):
         raise NotImplementedError
 
@@ -71,7 +76,10 @@ class ObserverView:
 class CorruptView(ObserverView):
     """The observer's view plus the recordings of the corrupt nodes (what they see)."""
 
-    def __init__(self, base, recordings):
+    def __init__(self, base, recordings, node_flags=None, flood=None, hold=None):
         super().__init__(base.events, base.hosts, base.roles, base.clients, base.cascade,
                          base.params)
         self.recordings = recordings  # node name -> list of recording events
+        self.node_flags = node_flags or {}  # the misbehaviour each node was told (run.json)
+        self.flood = flood or {}      # the attacker client: provider, rate, mailbox, sent
+        self.hold = hold              # n-1: which clients the providers let through
