@@ -42,6 +42,10 @@ from .passive import infer_rounds
 MAX_DELAY_S = 30.0
 ID_MODE_SHARE = 0.9
 MAX_OFFSET = 256
+TIE_SHARE = 0.005
+# A node records `out` once the frame is handed over, which can be a little after the next
+# node has it (as truth.MATCH_BEFORE_US): delays down to this count as consistent.
+SLACK_US = 5000
 
 
 def first_sends(recs, to):
@@ -64,7 +68,7 @@ def calibrate(xs, sends, max_delay_us):
         ok, delay = 0, 0
         for x, t in sample:
             k = x - d - 1
-            if 0 <= k < len(ts) and 0 <= t - ts[k] <= max_delay_us:
+            if 0 <= k < len(ts) and -SLACK_US <= t - ts[k] <= max_delay_us:
                 ok += 1
                 delay += t - ts[k]
         return ok, delay / max(1, ok)
@@ -77,7 +81,7 @@ def calibrate(xs, sends, max_delay_us):
     sample = xs[::step]
     got = {d: explained(d, sample) for d in range(-MAX_OFFSET, MAX_OFFSET + 1)}
     top = max(c for c, _ in got.values())
-    d = min((d for d, (c, _) in got.items() if c >= 0.98 * top),
+    d = min((d for d, (c, _) in got.items() if c >= (1 - TIE_SHARE) * top),
             key=lambda d: (got[d][1], abs(d)))
     return d, explained(d, xs)[0] / len(xs)
 
@@ -92,15 +96,19 @@ def counter_map(arrivals, seq_times, max_delay_us, chunk=400):
     out, offs = [None] * len(arrivals), []
     explained = 0
     sends = [{"t": t} for t in seq_times]
-    for start in range(0, len(arrivals), chunk):
-        part = arrivals[start:start + chunk]
-        xs = [(x, t) for x, t in part if x != 0]
-        d, _ = calibrate(xs, sends, max_delay_us)
+    # Chunks of consecutive ids (one stretch of the honest node's counter, whatever order the
+    # packets left in: a held or delayed packet keeps its place).
+    order = sorted((j for j, (x, _) in enumerate(arrivals) if x != 0),
+                   key=lambda j: arrivals[j][0])
+    for start in range(0, len(order), chunk):
+        part = order[start:start + chunk]
+        d, _ = calibrate([arrivals[j] for j in part], sends, max_delay_us)
         offs.append(d)
-        for j, (x, t) in enumerate(part):
+        for j in part:
+            x, t = arrivals[j]
             k = x - d - 1
-            if x != 0 and 0 <= k < len(seq_times) and 0 <= t - seq_times[k] <= max_delay_us:
-                out[start + j] = k
+            if 0 <= k < len(seq_times) and -SLACK_US <= t - seq_times[k] <= max_delay_us:
+                out[j] = k
                 explained += 1
     nonzero = sum(1 for x, _ in arrivals if x != 0)
     return out, explained / nonzero if nonzero else 0.0, offs
@@ -158,11 +166,13 @@ def provider_ids(view, recs_m1, ev_of, belief, n):
     reached that provider. Where the mapping explains >= ID_MODE_SHARE of the ids, the frame
     into mix-1 gets the belief of the client packet it maps to (else the inferred round's,
     already in `belief`)."""
-    cindex = set(view.clients)
     out = {}
     for p in view.providers:
+        # every packet from a client's address (sotto clients, and any other key's: each takes
+        # an id)
         frames = sorted((e["t"], i) for i, e in enumerate(view.events)
-                        if e["kind"] == "PACKET" and e["dst"] == p and e["src"] in cindex)
+                        if e["kind"] == "PACKET" and e["dst"] == p
+                        and view.roles.get(e["src"]) == "client")
         arrivals = sorted((e for e in recs_m1 if e.get("ev") == "in" and e.get("from") == p),
                           key=lambda e: e["t"])
         pos, share, offs = counter_map([(int(e["link_id"], 16), e["t"]) for e in arrivals],
@@ -172,7 +182,7 @@ def provider_ids(view, recs_m1, ev_of, belief, n):
             for e, k in zip(arrivals, pos):
                 fi = ev_of.get(id(e))
                 if k is not None and fi is not None:
-                    belief[fi] = belief[frames[k][1]]
+                    belief[fi] = belief.get(frames[k][1], [1.0 / n] * n)
                     used += 1
         out[p] = {"share_explained": share, "linked_by_id": used, "offsets": sorted(set(offs))}
     return out
