@@ -71,6 +71,10 @@ void CorruptNodeTap::OnStart(const mixnode::TapNodeInfo& info) {
     m["withhold_acks_window"] = {options_.withhold_window->start_s,
                                  options_.withhold_window->length_s};
   }
+  if (options_.withhold_from != CorruptNodeOptions::WithholdFrom::kAll) {
+    m["withhold_from"] =
+        options_.withhold_from == CorruptNodeOptions::WithholdFrom::kClients ? "clients" : "nodes";
+  }
   if (options_.delay_acks_ms > 0) m["delay_acks_ms"] = options_.delay_acks_ms;
   if (options_.drop > 0) m["drop"] = options_.drop;
   if (options_.flip_bit > 0) {
@@ -202,6 +206,11 @@ TapAccept CorruptNodeTap::DecideAccept(const std::string& from, bool from_client
 
 bool CorruptNodeTap::Withheld(const std::string& from, std::uint64_t link_id,
                               std::int64_t now_us) const {
+  const bool client = from.rfind("client:", 0) == 0;
+  if ((options_.withhold_from == CorruptNodeOptions::WithholdFrom::kClients && !client) ||
+      (options_.withhold_from == CorruptNodeOptions::WithholdFrom::kNodes && client)) {
+    return false;
+  }
   if (const auto& w = options_.withhold_window) {
     const double since_start_s = static_cast<double>(now_us - start_us_) / 1e6;
     if (since_start_s >= w->start_s && since_start_s < w->start_s + w->length_s) return true;

@@ -11,8 +11,8 @@
 // Bounded: at most --rate × --duration-s packets (rate ≤ 1000/s, duration ≤ 1 day); it stops
 // at the end of --duration-s, on SIGTERM/SIGINT, or after 60 s without a single acknowledged
 // packet. --log gets one JSON line per packet: {"t": µs since the epoch, "ok": bool}.
-#include <boost/program_options.hpp>
 #include <atomic>
+#include <boost/program_options.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
   double rate = 0, duration_s = 0, start_after_s = 0;
   sotto::directory::AuthorityInfo authority;
   po::options_description opts("Options");
-  opts.add_options()("help,h", "show this help")(
-      "config", po::value<std::string>(), "INI file with any of these options (client.ini)")(
+  opts.add_options()("help,h", "show this help")("config", po::value<std::string>(),
+                                                 "INI file with any of these options (client.ini)")(
       "directory", po::value(&authority.address), "the directory authority's endpoint")(
       "directory-link-key", po::value(&link_hex), "the authority's CURVE key (hex)")(
       "directory-verify-key", po::value(&verify_hex), "the authority's signing key (hex)")(
@@ -96,14 +96,16 @@ int main(int argc, char** argv) {
     return Fail(s.message());
   }
   if (vm.count("help")) {
-    std::cout << "usage: sotto-flood --config client.ini --provider NAME --rate R --duration-s S\n\n"
-                 "The attacker client of the n-1 attack: real Sphinx packets through the cascade\n"
-                 "into its own fresh mailbox, at a steady rate, from a fresh link key.\n\n"
-              << opts;
+    std::cout
+        << "usage: sotto-flood --config client.ini --provider NAME --rate R --duration-s S\n\n"
+           "The attacker client of the n-1 attack: real Sphinx packets through the cascade\n"
+           "into its own fresh mailbox, at a steady rate, from a fresh link key.\n\n"
+        << opts;
     return 0;
   }
   if (entry.empty()) return Fail("--provider is required (the provider the flood enters)");
-  if (!(rate > 0 && rate <= 1000)) return Fail("--rate must be above 0 and at most 1000 per second");
+  if (!(rate > 0 && rate <= 1000))
+    return Fail("--rate must be above 0 and at most 1000 per second");
   if (!(duration_s > 0 && duration_s <= 86400)) {
     return Fail("--duration-s must be above 0 and at most 86400 seconds");
   }
@@ -114,8 +116,9 @@ int main(int argc, char** argv) {
   auto link = sotto::FixedFromHex<32>(link_hex);
   auto verify = sotto::FixedFromHex<32>(verify_hex);
   if (!link.ok() || !verify.ok() || authority.address.empty()) {
-    return Fail("--directory, --directory-link-key and --directory-verify-key (64 hex digits) "
-                "are required (or --config client.ini)");
+    return Fail(
+        "--directory, --directory-link-key and --directory-verify-key (64 hex digits) "
+        "are required (or --config client.ini)");
   }
   authority.link_key = link.value();
   authority.verify_key.bytes = verify.value();
