@@ -204,8 +204,8 @@ TapAccept CorruptNodeTap::DecideAccept(const std::string& from, bool from_client
   return TapAccept::kNormal;
 }
 
-bool CorruptNodeTap::Withheld(const std::string& from, std::uint64_t link_id,
-                              std::int64_t now_us) const {
+bool CorruptNodeTap::Withheld(const std::string& from, std::uint64_t link_id, std::int64_t now_us,
+                              const Bytes& routing_id) const {
   const bool client = from.rfind("client:", 0) == 0;
   if ((options_.withhold_from == CorruptNodeOptions::WithholdFrom::kClients && !client) ||
       (options_.withhold_from == CorruptNodeOptions::WithholdFrom::kNodes && client)) {
@@ -216,10 +216,14 @@ bool CorruptNodeTap::Withheld(const std::string& from, std::uint64_t link_id,
     if (since_start_s >= w->start_s && since_start_s < w->start_s + w->length_s) return true;
   }
   if (options_.withhold_acks <= 0) return false;
-  // A keyed hash of (previous hop, link id): the same answer for every resend.
+  // A keyed hash of (previous hop, link id): the same answer for every resend. A client's link
+  // ids start again at 1 on each new connection (sotto::client::ProviderLink), so for clients
+  // the connection is part of the input: otherwise the first withheld id would be withheld on
+  // every reconnection and the client would never get past it.
   std::string input = from;
   input.push_back('\0');
   for (int i = 0; i < 8; ++i) input.push_back(static_cast<char>((link_id >> (8 * i)) & 0xff));
+  if (client) input.append(routing_id.begin(), routing_id.end());
   std::array<std::uint8_t, 8> h{};
   crypto_generichash(h.data(), h.size(), reinterpret_cast<const std::uint8_t*>(input.data()),
                      input.size(), withhold_key_.data(), withhold_key_.size());
@@ -231,7 +235,7 @@ bool CorruptNodeTap::Withheld(const std::string& from, std::uint64_t link_id,
 
 TapAckDecision CorruptNodeTap::DecideAck(const mixnode::TapPacketIn& in, const Bytes& routing_id) {
   const std::int64_t now = NowUs();
-  if (Withheld(in.from, in.link_id, now)) {
+  if (Withheld(in.from, in.link_id, now, routing_id)) {
     Ack(in.from, in.link_id, "withheld");
     return {TapAckDecision::Kind::kNever, 0};
   }

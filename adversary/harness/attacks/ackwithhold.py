@@ -10,9 +10,10 @@ and leaves again in a later payload slot in a NEW Sphinx packet around the SAME 
 ciphertext — so the recipient's provider stores the same 2030 bytes twice.
 
 For each withheld client packet (verdict forward), two features, from what the adversary holds:
-- `dup`: the number of groups of byte-identical mailbox items (at any provider) whose first
-  copy was stored within DUP_WINDOW_S after the withheld packet arrived (its first copy went on
-  through the cascade: only the ack was withheld);
+- `dup`: the number of mailbox items (at any provider) that have a byte-identical twin and were
+  stored within the window in which the withheld packet itself reached its mailbox (it went on
+  through the cascade: only its ack was withheld): from when the provider sent it on, for
+  (layers + 1) × 2 batch timeouts + 2 s (its longest path through the rounds);
 - `retried`: whether the same client sent a byte-identical packet again (the provider records
   it as a `replay`) within RETRY_WINDOW_S — what a client that resends every unacknowledged
   packet unchanged (real and cover alike) does.
@@ -30,7 +31,6 @@ from collections import defaultdict
 from .. import stats, truth as truthmod
 from .base import Attack, register
 
-DUP_WINDOW_S = 20.0
 RETRY_WINDOW_S = 60.0
 
 
@@ -74,10 +74,14 @@ class AckWithhold(Attack):
         w_nodes = [n for n in self._withholding({"node_flags": view.node_flags})
                    if n in view.recordings]
         groups, items = duplicate_groups(view.recordings)
-        firsts = [g[0][3] for g in groups]
+        twins = sorted(x[3] for g in groups for x in g)
+        window_us = ((len(view.cascade) + 1) * 2 * view.params.get("batch_timeout_ms", 1000)
+                     + 2000) * 1000
         samples = []
         for node in w_nodes:
             recs = view.recordings[node]
+            out_t = {e["pool"]: e["t"] for e in recs if e.get("ev") == "out"
+                     and e.get("pool") is not None and not e.get("resend")}
             replays = defaultdict(list)
             for e in recs:
                 if e.get("ev") == "in" and e.get("verdict") == "replay" and \
@@ -85,8 +89,9 @@ class AckWithhold(Attack):
                     replays[e["from"]].append(e["t"])
             for e in withheld_client_packets(recs):
                 t = e["t"]
-                lo = bisect.bisect_left(firsts, t)
-                hi = bisect.bisect_right(firsts, t + DUP_WINDOW_S * 1e6)
+                t_out = out_t.get(e.get("pool"), t)
+                lo = bisect.bisect_left(twins, t_out)
+                hi = bisect.bisect_right(twins, t_out + window_us)
                 rs = replays.get(e["from"], [])
                 j = bisect.bisect_right(rs, t)
                 retried = j < len(rs) and rs[j] <= t + RETRY_WINDOW_S * 1e6
@@ -95,6 +100,7 @@ class AckWithhold(Attack):
                                 "t": t, "dup": dup, "retried": bool(retried),
                                 "score": 2 * (dup > 0) + int(retried)})
         return {"withholding": w_nodes, "samples": samples, "items": items,
+                "window_us": window_us,
                 "duplicate_groups": [[list(x) for x in g] for g in groups[:200]],
                 "n_duplicate_groups": len(groups),
                 "duplicated_items": sum(len(g) for g in groups)}
