@@ -127,6 +127,7 @@ def score(rd, attacks, bin_dir, log, sim=True):
         log(f"sotto-sim: mean sender entropy {prediction['entropy_mean']:.3f} bits "
             f"(95% CI {prediction['entropy_ci'][0]:.3f}–{prediction['entropy_ci'][1]:.3f})")
     run = RunData(rd, info, events, prediction)
+    run.bin_dir, run.sim_enabled = bin_dir, sim   # for attacks that ask sotto-sim themselves
     names = attacks.split(",") if attacks else list(REGISTRY)
     for n in names:
         if n not in REGISTRY:

@@ -35,9 +35,10 @@ own dummies (0.5 when ids say nothing; 1 on today's code, where dummies carry 0)
 import random
 from collections import defaultdict
 
-from .. import scoring, stats, truth as truthmod
+from .. import scoring, stats
 from .base import Attack, register
 from .passive import infer_rounds
+from .views import own_frames
 
 MAX_DELAY_S = 30.0
 ID_MODE_SHARE = 0.9
@@ -233,7 +234,7 @@ class IdOrder(Attack):
         m1, h, m3 = view.cascade
         n = len(view.clients)
         recs = view.recordings
-        ev_of, _ = truthmod.match_capture(recs, view.events, lambda p: str(p))
+        ev_of, matching = own_frames(recs, view.events, lambda p: str(p))
         belief = {}
         provider_beliefs(view, n, belief)
         providers = set(view.providers)
@@ -302,6 +303,7 @@ class IdOrder(Attack):
                 "id_share_explained": share, "providers": prov,
                 "linked_by_id": by_id, "linked_by_round": by_round,
                 "dummies_by_id": dummies_seen, "unmatched_records": [miss1, miss3],
+                "frame_matching": matching,
                 "guesses": guesses}
 
     def score(self, obs, truth, run):

@@ -25,20 +25,10 @@ precision of the frames the adversary attributes to the target; whether each ide
 message's recipient provider (and, at a corrupt provider, mailbox) is then known; and the
 cost: attacker packets per identified message. The same scores for everyone else's messages
 in the window show what the hold does to the others (they wait, then leave in large rounds)."""
-from collections import defaultdict
-
-from .. import scoring, stats, truth as truthmod
+from .. import scoring, stats
 from .base import Attack, register
 from .passive import infer_rounds
-
-
-def host_of_peer_fn(view, label_to_host):
-    def host(peer):
-        peer = str(peer)
-        if peer.startswith("client:"):
-            return label_to_host.get(peer[len("client:"):], peer)
-        return peer
-    return host
+from .views import client_hosts, host_of_peer_fn, own_frames
 
 
 @register
@@ -63,29 +53,10 @@ class NMinus1(Attack):
         attacker_label = view.flood["mailbox"][:16]
         attacker_mailbox = view.flood["mailbox"]
         recs = view.recordings
-        # Client labels the corrupt providers see, to host names (a provider knows its clients'
-        # addresses: they connect to it).
-        label_to_host = {attacker_label: "attacker"}
+        label_to_host = client_hosts(view, {attacker_label: "attacker"})
         cindex = {c: i for i, c in enumerate(view.clients)}
-        for p, evs in recs.items():
-            frames = defaultdict(list)
-            for i, e in enumerate(view.events):
-                if e["kind"] == "PACKET" and e["dst"] == p and \
-                        view.roles.get(e["src"]) == "client":
-                    frames[e["src"]].append(e["t"])
-            # a label's packets arrive from one address: the one whose frames precede its `in`s
-            ins = defaultdict(list)
-            for e in evs:
-                if e.get("ev") == "in" and str(e.get("from", "")).startswith("client:"):
-                    ins[e["from"][7:]].append(e["t"])
-            for label, ts in ins.items():
-                if label in label_to_host:
-                    continue
-                best = max(frames, key=lambda h: _overlap(ts, frames[h]), default=None)
-                if best is not None:
-                    label_to_host[label] = best
-        host = host_of_peer_fn(view, label_to_host)
-        ev_of, _ = truthmod.match_capture(recs, view.events, host)
+        host = host_of_peer_fn(label_to_host)
+        ev_of, matching = own_frames(recs, view.events, host)
         belief = {}
         uniform = [1.0 / na] * na
 
@@ -218,14 +189,3 @@ class NMinus1(Attack):
 
 def _top(v):
     return max(range(len(v)), key=lambda i: v[i])
-
-
-def _overlap(ins, frames):
-    """How many of a label's `in` times have a frame from one address within 50 ms before."""
-    import bisect
-    frames = sorted(frames)
-    c = 0
-    for t in ins[:200]:
-        j = bisect.bisect_right(frames, t)
-        c += j > 0 and t - frames[j - 1] < 50_000
-    return c
