@@ -35,11 +35,19 @@ RETRY_WINDOW_S = 60.0
 
 
 def withheld_client_packets(recs):
-    """[(in record, t)] of every client packet whose ack this node withheld."""
-    withheld = {(e["to"], e["link_id"]) for e in recs if e.get("ev") == "ack_out"
-                and e.get("action") == "withheld" and str(e.get("to", "")).startswith("client:")}
-    return [e for e in recs if e.get("ev") == "in" and e.get("verdict") == "forward"
-            and (e.get("from"), e.get("link_id")) in withheld]
+    """The `in` records of every client packet whose ack this node withheld. Each `in` is
+    followed by its own `ack_out` (same peer and link id; a client's link ids start again on
+    every connection, so the pair is found in the order of the recording, not by id)."""
+    pending, out = {}, []
+    for e in recs:
+        ev = e.get("ev")
+        if ev == "in" and str(e.get("from", "")).startswith("client:"):
+            pending[(e["from"], e.get("link_id"))] = e
+        elif ev == "ack_out" and str(e.get("to", "")).startswith("client:"):
+            r = pending.pop((e["to"], e.get("link_id")), None)
+            if r is not None and e.get("action") == "withheld" and r.get("verdict") == "forward":
+                out.append(r)
+    return out
 
 
 def duplicate_groups(recordings):
