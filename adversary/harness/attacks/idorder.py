@@ -303,7 +303,7 @@ class IdOrder(Attack):
                 "id_share_explained": share, "providers": prov,
                 "linked_by_id": by_id, "linked_by_round": by_round,
                 "dummies_by_id": dummies_seen, "unmatched_records": [miss1, miss3],
-                "frame_matching": matching,
+                "frame_matching": matching, "cascade": [m1, h, m3],
                 "guesses": guesses}
 
     def score(self, obs, truth, run):
