@@ -69,6 +69,8 @@ def run(args, log):
     hosts = netns.Hosts(mode, names)
     info = {
         "command": " ".join(sys.argv), "argv": sys.argv, "commit": git_commit(),
+        # the checkout the programs were built from, when --bin is another checkout's build
+        "bin_commit": git_commit(os.path.dirname(os.path.abspath(args.bin))),
         "scenario_path": args.scenario, "scenario": s.as_dict(), "overrides": args.set,
         "plan": plan.__dict__, "mode": mode, "label": args.label,
         "observer": mode == "netns",

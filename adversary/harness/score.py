@@ -151,7 +151,8 @@ def score(rd, attacks, bin_dir, log, sim=True):
         got = a.score(obs, truth, run)
         for r in got:
             r.update({"attack": n, "configuration": info.get("label"),
-                      "commit": info.get("commit"), "command": info.get("command"),
+                      "commit": info.get("bin_commit") or info.get("commit"),
+                      "harness_commit": info.get("commit"), "command": info.get("command"),
                       "run_dir": rd.path, "stand_in_workload": info.get("workload_stand_in"),
                       "mode": info.get("mode")})
         details = [{k: r.pop(k) for k in [k for k in r if k.startswith("_")]} for r in got]
