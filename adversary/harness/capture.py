@@ -9,11 +9,10 @@ link between two hosts of the testnet crosses the bridge. On loopback there is n
 import os
 import re
 import shutil
-import subprocess
 import time
 
+from . import netns
 from .errors import HarnessError
-from .netns import BRIDGE
 
 
 def tcpdump_path():
@@ -34,12 +33,13 @@ class Capture:
         if tcpdump is None:
             raise HarnessError("tcpdump is not installed (apt-get install tcpdump; ./run.sh "
                                "deps installs it)")
-        # -U: write each packet at once (nothing is lost if we are killed); -B: a 64 MiB kernel
-        # buffer so bursts are not dropped while the 2-core machine is busy; -Z root: keep the
-        # right to write into the run folder.
-        self.proc = self.sup.start("tcpdump", [tcpdump, "-i", BRIDGE, "-s", "0", "-U", "-B",
-                                               "65536", "-n", "-Z", "root", "-w", self.pcap,
-                                               "tcp"], self.err)
+        # -U: write each packet at once (nothing is lost if we are killed); --immediate-mode:
+        # no batching in the kernel, so the last packets are not left behind when it stops;
+        # -B: a 64 MiB kernel buffer so bursts are not dropped while the 2-core machine is busy;
+        # -Z root: keep the right to write into the run folder.
+        argv = [tcpdump, "-i", netns.BRIDGE, "-s", "0", "-U", "--immediate-mode", "-B",
+                "65536", "-n", "-Z", "root", "-w", self.pcap, "tcp"]
+        self.proc = self.sup.start("tcpdump", argv, self.err)
         end = time.monotonic() + 10
         while time.monotonic() < end:
             if self.proc.poll() is not None:
@@ -54,6 +54,7 @@ class Capture:
         """Stops tcpdump and returns its counters (captured, received, dropped by kernel)."""
         if self.proc is None:
             return self.stats
+        time.sleep(1.0)  # the nodes' last frames (FINs) are still crossing the bridge
         self.sup.stop("tcpdump", grace_s=10)
         with open(self.err, errors="replace") as f:
             text = f.read()

@@ -65,6 +65,11 @@ def build_parser():
                    "scenario's drain_s + 30)")
     r.add_argument("--loopback", action="store_true",
                    help="everything on 127.0.0.1 even as root (no passive observer)")
+    r.add_argument("--netns-prefix", default="sadv", metavar="NAME",
+                   help="namespaces NAME-<host>, bridge NAMEbr0 (default sadv), so that two "
+                   "runs can share a machine")
+    r.add_argument("--subnet", default="10.78.0", metavar="A.B.C",
+                   help="the /24 of the bridge (default 10.78.0)")
     r.add_argument("--label", default=None, help="configuration name in the results table "
                    "(default: the scenario file name)")
     r.add_argument("--attacks", default=None, metavar="A,B", help="attacks to score (default: "
@@ -99,7 +104,8 @@ def build_parser():
     t.add_argument("--paper", default=os.path.join(REPO, "papers", "anonymity-measured.md"),
                    metavar="FILE")
     sub.add_parser("attacks", help="list the attacks and what each needs")
-    sub.add_parser("cleanup", help="remove sadv-* namespaces and the sadvbr0 bridge")
+    c = sub.add_parser("cleanup", help="remove sadv-* namespaces and the sadvbr0 bridge")
+    c.add_argument("--netns-prefix", default="sadv", metavar="NAME")
     return ap
 
 
@@ -140,6 +146,7 @@ def main(argv=None):
             from . import netns
             if not netns.is_root():
                 raise HarnessError("cleanup removes namespaces: run it as root")
+            netns.configure(args.netns_prefix)
             removed = netns.remove_all()
             print("\n".join(removed) if removed else "nothing to remove")
             return 0

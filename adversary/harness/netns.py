@@ -3,22 +3,36 @@ or everything on loopback (otherwise).
 
 Names are the harness's own so that it never collides with scripts/testnet.sh (sottobr0,
 10.77.0.0/24, namespaces sotto-*): bridge `sadvbr0`, subnet 10.78.0.0/24 (the host side is
-10.78.0.1), namespaces `sadv-<host>`, host-side veths `sadv-v<last octet>`. Addresses: the
+10.78.0.1), namespaces `sadv-<host>`, host-side veths `sadv-v<last octet>`. `configure()`
+(the options --netns-prefix and --subnet) changes the prefix and the subnet, so that two runs
+can share a machine. Addresses: the
 directory .2, then the mixes and providers, clients from .32 on. Every namespace, veth and the
 bridge are removed on every exit path (the Supervisor's undo list), and `remove_all()` removes
-leftovers of a run that was killed (`sotto-adversary cleanup`). Two runs at once on one machine
-need different names: the environment variables SOTTO_ADV_BRIDGE, SOTTO_ADV_PREFIX (at most 5
-characters, so that veth names fit) and SOTTO_ADV_SUBNET (the first three octets) replace the
-defaults, for `run` and `cleanup` alike."""
+leftovers of a run that was killed (`sotto-adversary cleanup`)."""
 import os
 import subprocess
 
 from .errors import HarnessError
 
-BRIDGE = os.environ.get("SOTTO_ADV_BRIDGE", "sadvbr0")
-PREFIX = os.environ.get("SOTTO_ADV_PREFIX", "sadv-")
-SUBNET = os.environ.get("SOTTO_ADV_SUBNET", "10.78.0")
+BRIDGE = "sadvbr0"
+PREFIX = "sadv-"
+SUBNET = "10.78.0"
 FIRST_CLIENT_OCTET = 32
+
+
+def configure(prefix="sadv", subnet="10.78.0"):
+    """Sets the names and the /24 of this process's hosts (prefix: 1-6 of [a-z0-9])."""
+    global BRIDGE, PREFIX, SUBNET
+    import re
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,5}", prefix):
+        raise HarnessError(f"--netns-prefix '{prefix}': 1 to 6 lower-case letters and digits, "
+                           "starting with a letter (interface names are at most 15 bytes)",
+                           usage=True)
+    parts = subnet.split(".")
+    if len(parts) != 3 or not all(p.isdigit() and 0 <= int(p) <= 255 for p in parts):
+        raise HarnessError(f"--subnet '{subnet}': the first three numbers of a /24, e.g. "
+                           "10.78.0", usage=True)
+    BRIDGE, PREFIX, SUBNET = prefix + "br0", prefix + "-", subnet
 
 
 def is_root():
@@ -62,12 +76,6 @@ def remove_all():
     return removed
 
 
-if len(PREFIX) > 5 or len(BRIDGE) > 15 or len(SUBNET.split(".")) != 3:
-    raise HarnessError(f"SOTTO_ADV_PREFIX '{PREFIX}' (at most 5 characters), SOTTO_ADV_BRIDGE "
-                       f"'{BRIDGE}' (at most 15) or SOTTO_ADV_SUBNET '{SUBNET}' (three octets, "
-                       "e.g. 10.79.0) is not usable")
-
-
 class Hosts:
     """Where each host lives. mode 'netns': own namespace and address; 'loopback': 127.0.0.1."""
 
@@ -87,7 +95,7 @@ class Hosts:
                 self.addr[n] = f"{SUBNET}.{octet}"
                 octet += 1
         if client_octet > 254 or octet >= FIRST_CLIENT_OCTET:
-            raise HarnessError(f"too many hosts for {SUBNET}.0/24")
+            raise HarnessError("too many hosts for 10.78.0.0/24")
 
     def ns(self, name):
         return PREFIX + name

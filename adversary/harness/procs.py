@@ -5,7 +5,8 @@ path (normal end, error, SIGINT/SIGTERM/SIGHUP).
 (so a signal to the harness does not reach it half-way) and remembers it; `on_cleanup()` adds
 an undo action (remove a namespace, stop a client daemon). Leaving the context runs the undo
 actions newest first — stopping a started process (SIGTERM, then SIGKILL after a grace period)
-is one of them, registered when it starts. Signals are turned into a `Interrupted` exception so the same path runs.
+is one of them, registered when it starts. Signals are turned into an `Interrupted` exception,
+so the same path runs.
 Only processes this supervisor started are ever signalled, by their pid."""
 import os
 import signal

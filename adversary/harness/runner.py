@@ -46,6 +46,7 @@ def prepare_out(path, force):
 
 
 def run(args, log):
+    netns.configure(args.netns_prefix, args.subnet)
     bins = testnet.binaries(args.bin)
     s = scen.load(args.scenario, bins["sim"], args.set)
     plan = scen.translate(s, args.authority)
@@ -53,9 +54,6 @@ def run(args, log):
     rd = prepare_out(args.out, args.force)
     shutil.copyfile(args.scenario, rd.p("scenario"))
     w = wl.make(bins["sim"], s, args.set, rd.p("workload"), args.workload)
-    if w.stand_in:
-        plan.notes.append("the workload is the harness's TEMPORARY stand-in (sotto-sim has no "
-                          "'workload' command yet), not sotto-sim's draw")
     node_flags = misbehave.parse_node_flags(getattr(args, "node_flags", []),
                                             plan.mixes() + plan.provider_names())
     flood = misbehave.parse_flood(getattr(args, "flood", None), plan.provider_names())
@@ -71,12 +69,14 @@ def run(args, log):
         "command": " ".join(sys.argv), "argv": sys.argv, "commit": git_commit(),
         # the checkout the programs were built from, when --bin is another checkout's build
         "bin_commit": git_commit(os.path.dirname(os.path.abspath(args.bin))),
-        "scenario_path": args.scenario, "scenario": s.as_dict(), "overrides": args.set,
+        "scenario_path": os.path.abspath(args.scenario), "scenario": s.as_dict(),
+        "overrides": args.set,
         "plan": plan.__dict__, "mode": mode, "label": args.label,
         "observer": mode == "netns",
-        "recording_nodes": bins["recording"], "workload_stand_in": w.stand_in,
+        "recording_nodes": bins["recording"],
         "messages": len(w.messages), "warmup_s": args.warmup_s,
         "hosts": {n: hosts.addr[n] for n in names},
+        "netns_prefix": args.netns_prefix, "subnet": args.subnet,
         "status": "running", "started_unix": time.time(),
         "node_flags": node_flags,
     }

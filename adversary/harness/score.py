@@ -10,9 +10,10 @@ recording node)."""
 import json
 import os
 
-from . import linkevents, rundir, simpredict, truth as truthmod
+from . import linkevents, simpredict, truth as truthmod
 from .attacks import REGISTRY, CorruptView, ObserverView
 from .errors import HarnessError
+from .runner import git_commit
 
 
 class RunData:
@@ -27,13 +28,6 @@ class RunData:
 
     def sim_prediction(self):
         return self._sim
-
-    def recordings(self):
-        """Every node's recording (loaded once): corrupt views take theirs from here."""
-        if getattr(self, "_recs", None) is None:
-            self._recs = truthmod.load_recordings(self.rd.p("recordings"), self.rd.read_jsonl) \
-                if os.path.isdir(self.rd.p("recordings")) else {}
-        return self._recs
 
     def corrupt_view(self, nodes):
         """The observer's view plus the recordings of `nodes`, and what the attacker knows of
@@ -51,6 +45,13 @@ class RunData:
 
     def observer_view(self):
         return self.view
+
+    def recordings(self):
+        """{node: recording events} (cached): for the views of corrupt-node attacks."""
+        if getattr(self, "_recs", None) is None:
+            self._recs = truthmod.load_recordings(self.rd.p("recordings"), self.rd.read_jsonl) \
+                if os.path.isdir(self.rd.p("recordings")) else {}
+        return self._recs
 
 
 def roles_of(info, consensus):
@@ -106,8 +107,15 @@ def build_truth(rd, info, events, log):
     log(f"truth: {ch['client_packets']} client packets traced ({ch['verdicts']}); "
         f"{ch['messages_with_packet']}/{ch['messages']} messages matched to their packet; "
         f"{ch['missing_from_inbox']} missing from, {ch['duplicated_in_inbox']} duplicated in "
-        "the recipients' inboxes")
+        "the recipients' inboxes"
+        + (f" (workload ids: {ch['messages_not_delivered_once']})"
+           if ch["messages_not_delivered_once"] else ""))
     return truthmod.Truth(data)
+
+
+def _same_bytes(a, b):
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
 
 
 def score(rd, attacks, bin_dir, log, sim=True):
@@ -122,8 +130,13 @@ def score(rd, attacks, bin_dir, log, sim=True):
     if sim:
         sim_bin = os.path.join(bin_dir, "sim", "sotto-sim")
         log("sotto-sim: predicting the same scenario (20 repetitions)")
-        prediction = simpredict.predict(sim_bin, rd.p("scenario"), info.get("overrides", []),
-                                        rd.p("sim"))
+        # The scenario as committed if it is unchanged (a command others can rerun), else the
+        # run's own copy.
+        scen = info.get("scenario_path")
+        if not (scen and os.path.exists(scen) and _same_bytes(scen, rd.p("scenario"))):
+            scen = rd.p("scenario")
+        scen = os.path.abspath(scen)
+        prediction = simpredict.predict(sim_bin, scen, info.get("overrides", []), rd.p("sim"))
         log(f"sotto-sim: mean sender entropy {prediction['entropy_mean']:.3f} bits "
             f"(95% CI {prediction['entropy_ci'][0]:.3f}–{prediction['entropy_ci'][1]:.3f})")
     run = RunData(rd, info, events, prediction)
@@ -146,15 +159,15 @@ def score(rd, attacks, bin_dir, log, sim=True):
         if not ok:
             log(f"attack {n}: skipped: {why}")
             continue
-        obs = a.observe(run.corrupt_view(a.corrupt(info, view)) if "recordings" in a.needs
-                        else view)
+        obs = a.observe(a.view(view, run))
         got = a.score(obs, truth, run)
+        scored_with = git_commit()
         for r in got:
             r.update({"attack": n, "configuration": info.get("label"),
                       "commit": info.get("bin_commit") or info.get("commit"),
-                      "harness_commit": info.get("commit"), "command": info.get("command"),
-                      "run_dir": rd.path, "stand_in_workload": info.get("workload_stand_in"),
-                      "mode": info.get("mode")})
+                      "harness_commit": info.get("commit"), "scored_with": scored_with,
+                      "command": info.get("command"),
+                      "run_dir": rd.path, "mode": info.get("mode")})
         details = [{k: r.pop(k) for k in [k for k in r if k.startswith("_")]} for r in got]
         rd.write_json(os.path.join("results", f"{n}.json"),
                       {"observation": obs, "rows": got, "details": details})
@@ -177,7 +190,8 @@ def format_row(r):
         lo, hi = r.get("entropy_ci", [None, None])
         parts.append(f"entropy {r['entropy_mean']:.3f} [{lo:.3f}, {hi:.3f}] bits")
     if r.get("sim_entropy") is not None:
-        parts.append(f"sim {r['sim_entropy']:.3f}")
+        parts.append(f"sim entropy {r['sim_entropy']:.3f}"
+                     + (f", success {r['sim_success']:.3f}" if r.get("sim_success") else ""))
     if r.get("auc") is not None:
         lo, hi = r.get("auc_ci", [None, None])
         parts.append(f"AUC {r['auc']:.3f} [{lo:.3f}, {hi:.3f}]")

@@ -13,6 +13,8 @@ from .errors import HarnessError
 from .rundir import open_existing
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+# The commit column is the commit the network ran on (daemons and harness); a row rescored
+# later with newer attack code says so ("scored with").
 
 
 def _fmt(x, digits=3):
@@ -50,13 +52,20 @@ def render(rows):
             chance = _fmt(r.get("chance"))
         ent = (f"{_fmt(r.get('entropy_mean'))}{_ci(r, 'entropy_ci')}"
                if r.get("entropy_mean") is not None else "—")
-        sim = _fmt(r.get("sim_entropy")) if r.get("sim_entropy") is not None else "—"
+        sim = "—"
+        if r.get("sim_entropy") is not None:
+            sim = f"{_fmt(r['sim_entropy'])} bits"
+            if r.get("sim_success") is not None:
+                sim += f"; success {_fmt(r['sim_success'])}"
         conf = r.get("configuration", "?")
         if r.get("mode") != "netns":
             conf += " (loopback)"
+        commit = f"`{r.get('commit', '?')}`"
+        if r.get("scored_with") and r.get("scored_with") != r.get("commit"):
+            commit += f" (scored with `{r['scored_with']}`)"
         lines.append(f"| {r.get('adversary', '?')} | {r.get('measure', '?')} | {conf} | "
                      f"{r.get('n', '—')} | {success} | {chance} | {ent} | {sim} | "
-                     f"`{r.get('commit', '?')}` | `{r.get('command', '?')}` |")
+                     f"{commit} | `{r.get('command', '?')}` |")
     return "\n".join(lines)
 
 

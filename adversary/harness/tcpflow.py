@@ -11,8 +11,9 @@ ZMTP 3.x (RFC 23): a 64-byte greeting (signature 0xFF..0x7F, version 3, the mech
 clear), then frames: a flags byte (bit 0 MORE, bit 1 LONG, bit 2 COMMAND), a 1- or 8-byte size,
 the body. With CURVE (RFC 26) the handshake commands (HELLO, WELCOME, INITIATE, READY) and then
 every message frame is a MESSAGE command (libzmq sends these with the COMMAND flag clear); the
-command name is in clear, the rest is a nonce and a box. So an observer learns each message's size and time and nothing else; this module reads
-exactly that (the command name and size), never a body byte beyond the name.
+command name is in clear, the rest is a nonce and a box. So an observer learns each message's
+size and time and nothing else; this module reads exactly that (the command name and size),
+never a body byte beyond the name.
 
 A stream that loses bytes (a hole the capture never filled), or that began before the capture
 (no greeting), is reported in `problems` and parsed no further — never guessed."""

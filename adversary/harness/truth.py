@@ -26,7 +26,7 @@ import os
 from collections import defaultdict, deque
 
 
-MATCH_BEFORE_US = 5_000        # a frame may appear at most this long before its `out` record
+MATCH_BEFORE_US = 200_000      # a frame may appear at most this long before its `out` record
 MATCH_AFTER_US = 2_000_000     # ... and at most this long after it
 RECEIVE_LAG_US = 500_000       # a frame is processed (`in`) at most this long after it arrived
 
@@ -106,8 +106,12 @@ def trace_packets(recordings, client_of_label):
 
 def match_forward(times, frames):
     """Each record (sorted send times) to the first unused frame (sorted (t0, index)) that left
-    after it (or at most MATCH_BEFORE_US before: clocks are the same, the order is not quite).
+    after it (or at most MATCH_BEFORE_US before: a node descheduled between handing a frame to
+    its socket and writing the record makes the record late). With as many frames as records
+    on the link — one TCP connection is FIFO — the k-th record is the k-th frame.
     Returns {record position: event index}."""
+    if len(times) == len(frames):
+        return {i: frames[i][1] for i in range(len(times))}
     got, j = {}, 0
     for i, t in enumerate(times):
         while j < len(frames) and frames[j][0] < t - MATCH_BEFORE_US:
@@ -120,7 +124,10 @@ def match_forward(times, frames):
 
 def match_backward(times, frames):
     """Each record (sorted processing times) to the latest unused frame (sorted (t, index))
-    fully received before it. Returns {record position: event index}."""
+    fully received before it; rank for rank when the counts agree (see match_forward).
+    Returns {record position: event index}."""
+    if len(times) == len(frames):
+        return {i: frames[i][1] for i in range(len(times))}
     got, j = {}, len(frames) - 1
     for i in range(len(times) - 1, -1, -1):
         while j >= 0 and frames[j][0] > times[i]:
@@ -198,7 +205,8 @@ def true_rounds(recordings, ev_of):
     copies belong to no round), with each real output's input found by its pool id."""
     out = {}
     for node, evs in recordings.items():
-        in_of_pool = {e["pool"]: e for e in evs if e.get("ev") == "in" and e.get("pool") is not None}
+        in_of_pool = {e["pool"]: e for e in evs
+                      if e.get("ev") == "in" and e.get("pool") is not None}
         rounds, cur = [], None
         for e in evs:
             if e.get("ev") == "release":
@@ -315,13 +323,15 @@ def build(run_info, recordings, sent, finals, events):
         for m in f.get("inbox", []):
             inbox_count[(f["name"], m.get("id"))] += 1
     burn_in_us = run_info["plan"]["burn_in_s"] * 1e6
-    messages, missing_inbox, dup_inbox = [], 0, 0
+    messages, missing_inbox, dup_inbox, bad_ids = [], 0, 0, []
     by_index = {c.index: c for c in chains}
     for r in sent:
         c = by_index.get(chain_of_msg.get(r["id"]))
         n_in = inbox_count.get((f"c{r['recipient']}", r.get("message_id")), 0)
         missing_inbox += n_in == 0
         dup_inbox += n_in > 1
+        if n_in != 1 or c is None:
+            bad_ids.append(r["id"])
         row = {"id": r["id"], "sender": r["sender"], "recipient": r["recipient"],
                "created_us": r["created_us"], "message_id": r.get("message_id"),
                "measured": r["created_us"] >= burn_in_us and r.get("message_id") is not None,
@@ -341,6 +351,7 @@ def build(run_info, recordings, sent, finals, events):
         "messages": len(sent), "sent_ok": sum(1 for r in sent if r.get("message_id")),
         "messages_with_packet": sum(1 for m in messages if "chain" in m),
         "missing_from_inbox": missing_inbox, "duplicated_in_inbox": dup_inbox,
+        "messages_not_delivered_once": bad_ids[:50],
         "fifo_violations": fifo_violations, "unexplained_real_packets": unexplained,
         "resends": sum(1 for evs in recordings.values() for e in evs
                        if e.get("ev") == "out" and e.get("resend")),

@@ -7,15 +7,9 @@ Format (what `sotto-sim workload SCENARIO --out FILE` writes; JSON Lines): a fir
 0..clients-1 and T in microseconds from the start of the run (simulated time 0 = when the
 harness starts playing, after its warm-up).
 
-`generate_stand_in` is a TEMPORARY stand-in, used only when the sotto-sim binary has no
-`workload` command; it follows sim/README.md's client model (Poisson messages at
-real_rate_per_s per client; recipients uniform over the others or one of `friends` friends,
-a uniform subset drawn once per user) with Python's own RNG, so it is not the simulator's draw.
-A workload made this way says so in its first line ("stand_in": true) and in the results.
+`--workload FILE` plays a given file instead (same format, same checks).
 """
 import json
-import os
-import random
 import subprocess
 
 from .errors import HarnessError
@@ -26,10 +20,6 @@ class Workload:
         self.header = header          # the first line's object
         self.messages = messages      # sorted by created_us
         self.path = path
-
-    @property
-    def stand_in(self):
-        return bool(self.header.get("stand_in"))
 
     def pairs(self):
         """Unordered client pairs that must know each other: the friends graph if the header
@@ -116,51 +106,15 @@ def from_sim(sim_binary, scenario_path, overrides, out_path):
     return load(out_path)
 
 
-def generate_stand_in(scenario, out_path):
-    """TEMPORARY: a workload drawn by the harness (see the module comment)."""
-    s = scenario
-    rng = random.Random(f"sotto-adversary-workload-{s.text('seed')}")
-    n = s.count("clients")
-    rate = s.number("real_rate_per_s")
-    duration_us = int(s.number("duration_s") * 1e6)
-    friends = None
-    if s.text("social_graph") == "friends":
-        m = s.count("friends")
-        if m >= n:
-            raise HarnessError(f"{s.where('friends')}: friends = {m} needs more than {m} clients")
-        friends = [sorted(rng.sample([v for v in range(n) if v != u], m)) for u in range(n)]
-    messages = []
-    for u in range(n):
-        t = 0.0
-        while True:
-            t += rng.expovariate(rate)
-            if t * 1e6 >= duration_us:
-                break
-            to = rng.choice(friends[u]) if friends else rng.choice([v for v in range(n) if v != u])
-            messages.append({"created_us": int(t * 1e6), "sender": u, "recipient": to,
-                             "packets": 1})
-    messages.sort(key=lambda m: (m["created_us"], m["sender"]))
-    for i, m in enumerate(messages):
-        m["id"] = i
-    header = {"scenario": s.as_dict(), "stand_in": True,
-              "note": "TEMPORARY stand-in drawn by sotto-adversary; not sotto-sim's draw"}
-    if friends is not None:
-        header["friends"] = friends
-    w = Workload(header, messages, out_path)
-    w.write(out_path)
-    return w
-
-
 def make(sim_binary, scenario, overrides, out_path, workload_file=None):
-    """The run's workload: a given file, else sotto-sim's, else the stand-in (with a note)."""
+    """The run's workload: a given file, else sotto-sim's draw for the scenario."""
     if workload_file:
         w = load(workload_file, scenario.count("clients"))
         w.write(out_path)
         return w
-    if sim_has_workload(sim_binary):
-        w = from_sim(sim_binary, scenario.path, overrides, out_path)
-        load(out_path, scenario.count("clients"))  # the same checks as any workload
-        return w
-    if os.environ.get("SOTTO_ADVERSARY_NO_STAND_IN"):
-        raise HarnessError("sotto-sim has no 'workload' command and the stand-in is disabled")
-    return generate_stand_in(scenario, out_path)
+    if not sim_has_workload(sim_binary):
+        raise HarnessError(f"{sim_binary} has no 'workload' command (rebuild sotto-sim from this "
+                           "checkout, or give a workload file with --workload)")
+    w = from_sim(sim_binary, scenario.path, overrides, out_path)
+    load(out_path, scenario.count("clients"))  # the same checks as any workload
+    return w

@@ -5,7 +5,7 @@ import unittest
 
 import _path  # noqa: F401
 from harness.attacks import ObserverView
-from harness.attacks.leak6 import Leak6, fetch_gaps, otsu_threshold
+from harness.attacks.leak6 import Leak6, fetch_gaps, slowest_mode_threshold
 from harness.truth import Truth
 
 PARAMS = {"fetch_interval_ms": 2000, "batch_timeout_ms": 500, "send_rate_per_min": 60}
@@ -60,10 +60,15 @@ def run(clients, events, fetches, messages):
 
 
 class Leak6Test(unittest.TestCase):
-    def test_otsu_splits_two_modes(self):
+    def test_threshold_below_the_slowest_mode(self):
         rng = random.Random(1)
-        xs = [rng.gauss(2, 0.1) for _ in range(300)] + [rng.gauss(3.6, 0.1) for _ in range(60)]
-        self.assertTrue(2.3 < otsu_threshold(xs) < 3.3)
+        core = [rng.gauss(2.1, 0.12) for _ in range(3000)]
+        busy = [rng.gauss(3.5, 0.12) for _ in range(400)]   # empty fetches behind other work
+        mail = [rng.gauss(4.4, 0.2) for _ in range(300)]
+        self.assertTrue(2.5 < slowest_mode_threshold(core + mail) < 4.0)
+        self.assertTrue(3.7 <= slowest_mode_threshold(core + busy + mail) <= 4.1)
+        self.assertEqual(slowest_mode_threshold(core), float("inf"))
+        self.assertEqual(slowest_mode_threshold([]), float("inf"))
 
     def test_gaps_pair_each_mail_with_the_next_ack(self):
         ev = [e(100, "p", "c0", "MAIL8"), e(250, "c0", "p", "ACK8", t0=200),

@@ -24,7 +24,7 @@ class InferRoundsTest(unittest.TestCase):
     def test_threshold_rounds_take_the_earliest_inputs(self):
         ins = [(t, f"i{t}") for t in (10, 20, 30, 40, 50, 60)]
         outs = [(100 + k, 100 + k, f"a{k}") for k in range(4)] + [
-            (9000 + k, 9000 + k, f"b{k}") for k in range(4)]
+            (600000 + k, 600000 + k, f"b{k}") for k in range(4)]  # the next: a timeout round
         rounds, anomalies, _ = infer_rounds(ins, outs)
         self.assertEqual(anomalies, 0)
         self.assertEqual([r[0] for r in rounds], [["i10", "i20", "i30", "i40"], ["i50", "i60"]])
@@ -59,6 +59,16 @@ class InferRoundsTest(unittest.TestCase):
         rounds, _, _ = infer_rounds(ins, outs, pad_to=8)  # 8 frames could be padding
         self.assertEqual([len(r[0]) for r in rounds], [4])
 
+    def test_a_pause_without_cause_is_the_same_round(self):
+        # The node was descheduled 3 ms half-way through its round: no input arrived in the
+        # pause, so nothing could have started a new round.
+        outs = [(0, 0, "a"), (3000, 3000, "b"), (3001, 3001, "c"), (3002, 3002, "d")]
+        rounds, _, _ = infer_rounds([(-9, "i"), (-8, "j"), (-7, "k"), (-6, "l")], outs)
+        self.assertEqual([len(r[1]) for r in rounds], [4])
+        # With an input in the pause, the second part is a round of its own.
+        rounds, _, _ = infer_rounds([(-9, "i"), (1500, "j")], outs)
+        self.assertEqual([r[0] for r in rounds], [["i"], ["j"]])
+
     def test_an_input_never_released_does_not_shift_later_rounds(self):
         # "x" was refused by the node: it never leaves. Rounds after it stay right.
         ins = [(0, "x"), (100_000, "a"), (100_001, "b"), (300_000, "c"), (300_001, "d")]
@@ -70,7 +80,7 @@ class InferRoundsTest(unittest.TestCase):
 
     def test_inputless_burst_is_an_anomaly(self):
         rounds, anomalies, _ = infer_rounds([(0, "i")], [(10, 10, "a"),
-                                                          (50000, 50000, "resend")])
+                                                          (90000, 90000, "resend")])
         self.assertEqual(anomalies, 1)
         self.assertEqual(rounds[1][0], [])
 

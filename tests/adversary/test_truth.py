@@ -31,7 +31,8 @@ class Net:
         dst_node = "provider-2" if dest_mailbox == M1 else "provider-1"
         self.pool += 1
         self.frames.append((f"c{sender}", src_node, t - 50))
-        self.rec[src_node].append({"ev": "in", "t": t, "from": f"client:{CLIENTS[sender]['mailbox'][:16]}",
+        label = CLIENTS[sender]["mailbox"][:16]
+        self.rec[src_node].append({"ev": "in", "t": t, "from": f"client:{label}",
                                    "link_id": self.lid(), "pool": self.pool, "verdict": "forward",
                                    "next": "mix-1", "mailbox": None, "item": None})
         l1 = self.lid()

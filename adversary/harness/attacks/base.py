@@ -46,9 +46,16 @@ class Attack:
         return True, ""
 
     def corrupt(self, info, view):
-        """The nodes whose recordings this adversary holds (attacks that need "recordings"):
-        `info` is the run's run.json, `view` the observer's view (cascade, providers)."""
+        """The nodes whose recordings this adversary holds: `info` is the run's run.json,
+        `view` the observer's view (cascade, providers). The default view() gives them."""
         return []
+
+    def view(self, base, run):
+        """The adversary's view: the observer's by default. An attack with corrupt nodes
+        returns CorruptView(base, {node: run.recordings()[node] for node in its corrupt set})
+        — the recordings of those nodes only (the default does that for corrupt())."""
+        nodes = self.corrupt(run.info, base)
+        return run.corrupt_view(nodes) if nodes else base
 
     def observe(self, view):
         raise NotImplementedError

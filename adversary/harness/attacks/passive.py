@@ -8,7 +8,10 @@ mass on that client. Each node's rounds are inferred from the capture alone:
   last mix → providers) come in bursts — a threshold-timeout round is released in one loop
   and its frames are written back to back: a frame that starts less than `burst_gap_us`
   (1 ms) after the burst's latest frame ended belongs to the same burst (TCP may hold part of
-  a burst back for milliseconds; the link is then busy with the burst, not idle);
+  a burst back for milliseconds; the link is then busy with the burst, not idle). A longer
+  pause starts a new round only if something could have caused one: an input arrived since
+  the burst began, or the pause is longer than `idle_us` (50 ms); otherwise the node was
+  merely descheduled half-way through sending its round (a loaded machine does that);
 - the round's inputs are the earliest inputs not yet used that arrived (last byte) before the
   burst's first byte, at most as many as the burst has packets: the policy releases its whole
   pool, the event loop pools packets in arrival order, and a burst larger than the inputs
@@ -28,28 +31,37 @@ recipient's provider; ground truth only says which frame that is. Bursts with no
 (a resend after a missing ack, or a capture artefact) get the node's previous round's
 distribution and are counted as anomalies. With the recordings, `score` also checks each
 inferred round against the true one and reports the share that matched exactly."""
+import bisect
 from collections import Counter
 
 from .. import scoring, stats
 from .base import Attack, register
 
 BURST_GAP_US = 1000
+IDLE_US = 50000
 STRAGGLE_US = 20000
 
 
-def infer_rounds(ins, outs, gap_us=BURST_GAP_US, straggle_us=STRAGGLE_US, pad_to=0):
+def infer_rounds(ins, outs, gap_us=BURST_GAP_US, straggle_us=STRAGGLE_US, pad_to=0,
+                 idle_us=IDLE_US):
     """ins: [(t_last, key)]; outs: [(t_first, t_last, key)] (any order); pad_to: the size the
     node pads a round to with dummies (the consensus' min_batch for mixes, 0 for providers).
     Returns ([(input keys, output keys, start time)] per inferred round, input-less bursts,
     inputs never released)."""
     ins = sorted(ins)
+    in_times = [t for t, _ in ins]
     bursts = []
     for t0, t1, k in sorted(outs):
-        if bursts and t0 - bursts[-1][2] < gap_us:
-            bursts[-1][1].append(k)
-            bursts[-1][2] = max(bursts[-1][2], t1)
-        else:
-            bursts.append([t0, [k], t1])
+        if bursts:
+            start, _keys, end = bursts[-1]
+            # A new round needs a cause: an input that arrived since the burst began (a
+            # threshold reached, or a straggler's round), or a pause long enough for a timeout.
+            caused = bisect.bisect_left(in_times, t0) > bisect.bisect_right(in_times, start)
+            if t0 - end < gap_us or (not caused and t0 - end < idle_us):
+                bursts[-1][1].append(k)
+                bursts[-1][2] = max(end, t1)
+                continue
+        bursts.append([t0, [k], t1])
     rounds, used, anomalies, dropped = [], 0, 0, 0
     prev_start = None
     for start, keys, end in bursts:
@@ -258,6 +270,7 @@ def sim_fields(sim, groups):
     lo, hi = stats.bootstrap_ci(groups, stat=pooled_mean, level=0.90)
     target = sim["entropy_mean"]
     return {"sim_entropy": target, "sim_entropy_ci": sim.get("entropy_ci"),
+            "sim_success": sim.get("success"), "sim_success_ci": sim.get("success_ci"),
             "sim_command": sim["command"], "tost_90ci": [lo, hi],
             "within_10pct_of_sim": target * 0.9 <= lo and hi <= target * 1.1,
             "difference_vs_sim": pooled_mean(groups) / target - 1}
