@@ -5,6 +5,7 @@
 #
 #   adversary/campaign.sh [--out DIR] [--seeds "1 2 3"] [--only LABEL[,LABEL]] [--bin BUILD]
 #                         [--suffix TEXT]   (appended to every label: e.g. the branches built)
+#                         [--netns-prefix NAME --subnet A.B.C]   (as sotto-adversary run)
 #
 # Runs one after another (each needs the bridge sadvbr0); as root (namespaces and the
 # capture). About 17 minutes per run; the default campaign is 5 configurations × 3 seeds.
@@ -17,6 +18,7 @@ SEEDS="1 2 3"
 ONLY=""
 BIN="$ROOT/build"
 SUFFIX=""
+NET=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
@@ -24,7 +26,8 @@ while [ $# -gt 0 ]; do
     --only) ONLY="$2"; shift 2 ;;
     --bin) BIN="$2"; shift 2 ;;
     --suffix) SUFFIX="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --netns-prefix|--subnet) NET+=("$1" "$2"); shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "campaign: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,7 +56,8 @@ for c in "${CONFIGS[@]}"; do
     echo "== $label, seed $seed -> $dir"
     # shellcheck disable=SC2086
     "$ROOT/adversary/sotto-adversary" run "$ROOT/$scenario" --out "$dir" --force --bin "$BIN" \
-      --label "$label$SUFFIX" --set "seed=$seed" "${extra_args[@]}"
+      --label "$label$SUFFIX" --set "seed=$seed" ${NET[@]+"${NET[@]}"} \
+      ${extra_args[@]+"${extra_args[@]}"}
     rm -f "$dir/links.pcap"
     dirs+=("$dir")
   done

@@ -172,7 +172,9 @@ def match_capture(recordings, events, host_of_peer):
             row[f"unmatched_{kind}"] = len(recs) - len(got)
         # On a link between two recording nodes, the sends and receipts of one link id pair up
         # in order (a first send with the `in` that forwarded it, a resend with its `replay`),
-        # and the `out` takes its `in`'s frame: a receiver records a frame after it arrived,
+        # and the `out` takes its `in`'s frame (an `out` without a frame leaves its `in`
+        # without one too; an `in` without one takes the `out`'s): a receiver records a frame
+        # after it arrived,
         # so matching `in`s by time is safe, while a loaded sender may record its `out` some
         # milliseconds after the frame left, which can make the forward match pick the next
         # frame. (Ids are unique per link for real packets; a dummy's id is 0 on today's code
@@ -188,8 +190,12 @@ def match_capture(recordings, events, host_of_peer):
                 continue
             for o, r in zip(sorted(os_, key=lambda e: e["t"]),
                             sorted(by_id_in[lid], key=lambda e: e["t"])):
-                if id(r) in ev_of:
+                if id(o) not in ev_of:      # the frame was not captured: no guess by time
+                    ev_of.pop(id(r), None)
+                elif id(r) in ev_of:
                     ev_of[id(o)] = ev_of[id(r)]
+                else:
+                    ev_of[id(r)] = ev_of[id(o)]
         # What the sender recorded handing over (out), else what the receiver processed (in:
         # client links, whose sender records nothing).
         row["recorded"] = row.get("recorded_out", row.get("recorded_in", 0))
