@@ -40,7 +40,7 @@ WINDOW = 32
 Z_SELECT = 4.9        # two-sided Bonferroni z for α = 0.01 over ~20 000 candidate features
 MAX_FEATURES = 64
 SELECT_SAMPLE = 300   # items per class used to choose the on-curve offsets
-SCREEN_SAMPLE = 60    # ... after a first screening of every offset on this many
+SCREEN_SAMPLE = 32    # ... after a first screening of every offset on this many
 
 
 def on_curve(window):
@@ -184,8 +184,8 @@ def select(train, payload, lab):
     for i in range(8 * size):
         add("bit", i, br[i], bl[i])
     # on-curve windows: every offset on a small sample of each class, then the offsets that
-    # look different (|z| > 2) on a larger one (the test of a public key's offset, 100% against
-    # 50%, passes the first stage with probability > 0.99 at 60 per class)
+    # look different (|z| > 2) on a larger one (a public key's offset, 100% against 50%, passes
+    # the first stage with probability 0.999 at 32 per class)
     sr, sl = real[:SELECT_SAMPLE], loop[:SELECT_SAMPLE]
     tr, tl = real[:SCREEN_SAMPLE], loop[:SCREEN_SAMPLE]
     for o in range(size - WINDOW + 1):
