@@ -7,7 +7,7 @@ import os
 import subprocess
 
 
-def netattack(run, kind, params=(), repetitions=20):
+def netattack(run, kind, params=(), repetitions=20, sets=()):
     """{column: value} of sotto-sim netattack KIND's CSV row (success_mean, success_ci95,
     entropy_mean, ..., command), or None."""
     if not getattr(run, "sim_enabled", False):
@@ -15,10 +15,11 @@ def netattack(run, kind, params=(), repetitions=20):
     sim = os.path.join(run.bin_dir, "sim", "sotto-sim")
     out_dir = run.rd.p("sim")
     os.makedirs(out_dir, exist_ok=True)
-    csv_path = os.path.join(out_dir, f"netattack-{kind}.csv")
+    tag = "".join(f"-{k}={v}" for k, v in list(sets) + list(params)).replace(",", "+")
+    csv_path = os.path.join(out_dir, f"netattack-{kind}{tag}.csv")
     cmd = [sim, "netattack", kind, run.rd.p("scenario"), "--repetitions", str(repetitions),
            "--out", csv_path]
-    for k, v in run.info.get("overrides", []):
+    for k, v in list(run.info.get("overrides", [])) + list(sets):
         cmd += ["--set", f"{k}={v}"]
     for k, v in params:
         cmd += ["--param", f"{k}={v}"]

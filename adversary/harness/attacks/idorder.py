@@ -35,7 +35,7 @@ own dummies (0.5 when ids say nothing; 1 on today's code, where dummies carry 0)
 import random
 from collections import defaultdict
 
-from .. import scoring, stats
+from .. import scoring, simattack, stats
 from .base import Attack, register
 from .passive import infer_rounds
 from .views import own_frames
@@ -323,6 +323,12 @@ class IdOrder(Attack):
         s.update({"measure": "sender of each real message", "unscored_messages": missing,
                   "id_mode": obs["id_mode"], "id_share_explained": obs["id_share_explained"],
                   "chance_note": f"1/{n}: any client could have sent it"})
+        # sotto-sim's trace observer with the same two mixes corrupt: what the network gives
+        # when the ids tell nothing (the simulator has no ids)
+        sim = simattack.netattack(run, "trace", sets=[("corrupt_layers", "1,3")])
+        if sim and "success_mean" in sim:
+            s.update({"sim_success": sim["success_mean"], "sim_entropy": sim["entropy_mean"],
+                      "sim_command": sim["command"]})
         rows = [s]
         # (b) mix-2's input of each real packet
         recs = run.recordings()

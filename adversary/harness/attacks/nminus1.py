@@ -25,7 +25,7 @@ precision of the frames the adversary attributes to the target; whether each ide
 message's recipient provider (and, at a corrupt provider, mailbox) is then known; and the
 cost: attacker packets per identified message. The same scores for everyone else's messages
 in the window show what the hold does to the others (they wait, then leave in large rounds)."""
-from .. import scoring, stats
+from .. import scoring, simattack, stats
 from .base import Attack, register
 from .passive import infer_rounds
 from .views import client_hosts, host_of_peer_fn, own_frames
@@ -162,6 +162,17 @@ class NMinus1(Attack):
             s.update(base)
             s["measure"] = f"sender of each real message of {who} in the flood window"
             if who == "target":
+                sim = simattack.netattack(run, "flood", params=[
+                    ("target", sorted(targets)[0]),
+                    ("hold_other_providers",
+                     "true" if len(run.info["hold"]["at"]) > 1 else "false")])
+                if sim and "success_mean" in sim:
+                    s.update({"sim_success": sim["success_mean"],
+                              "sim_entropy": sim["entropy_mean"], "sim_command": sim["command"],
+                              "sim_attacker_packets_per_run": sim.get("attacker_packets_mean"),
+                              "sim_note": "sotto-sim's attacker times its packets to each of "
+                                          "the target's (a flush, then threshold − 1 with it); "
+                                          "the testnet's floods at a steady rate"})
                 s["attacker_packets_per_identified_message"] = (
                     obs["attacker_packets"] / s["successes"] if s["successes"] else None)
                 s["attacker_packets"] = obs["attacker_packets"]
