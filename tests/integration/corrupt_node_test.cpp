@@ -416,11 +416,10 @@ TEST_CASE("sotto-corrupt-node: --help lists its flags; bad flags get a one-line 
   const std::string bin = std::string(SOTTO_BIN_DIR) + "/adversary/sotto-corrupt-node";
   auto [help_status, help] = Run(bin + " --help");
   CHECK(help_status == 0);
-  for (const char* flag :
-       {"--record", "--seed", "--withhold-acks ", "--withhold-acks-window", "--delay-acks-ms",
-        "--drop", "--flip-bit ", "--flip-bit-in", "--replay ", "--replay-after-ms",
-        "--hold-except-client", "--hold-release-s", "--withhold-from", "--state-dir",
-        "--resend-after-ms"}) {
+  for (const char* flag : {"--record", "--seed", "--withhold-acks ", "--withhold-acks-window",
+                           "--delay-acks-ms", "--drop", "--flip-bit ", "--flip-bit-in", "--replay ",
+                           "--replay-after-ms", "--hold-except-client", "--hold-release-s",
+                           "--withhold-from", "--state-dir", "--resend-after-ms"}) {
     CHECK_THAT(help, Catch::Contains(flag));
   }
   // A complete `run` configuration, so that only the flag under test is wrong.
