@@ -65,6 +65,8 @@ std::vector<mixnode::NodeProgramOption> CorruptNodeOptionList() {
        "id (so resends stay unacknowledged too)"},
       {"withhold-acks-window", "START_S:LEN_S",
        "withhold every acknowledgement from START_S to START_S+LEN_S seconds after start"},
+      {"withhold-from", "all|clients|nodes",
+       "whose packets --withhold-acks and --withhold-acks-window apply to (default all)"},
       {"delay-acks-ms", "MS", "send every acknowledgement MS milliseconds late"},
       {"drop", "P", "silently drop a fraction P of packets after acknowledging them"},
       {"flip-bit", "P", "flip one random bit of a fraction P of the packets sent on"},
@@ -112,6 +114,17 @@ Result<CorruptNodeOptions> ParseCorruptNodeOptions(const std::map<std::string, s
                  "START_S:LEN_S, seconds after start, START_S >= 0 and LEN_S > 0, e.g. 10:5");
     }
     o.withhold_window = CorruptNodeOptions::Window{*start, *length};
+  }
+  if (auto f = v.find("withhold-from"); f != v.end()) {
+    if (f->second == "all") {
+      o.withhold_from = CorruptNodeOptions::WithholdFrom::kAll;
+    } else if (f->second == "clients") {
+      o.withhold_from = CorruptNodeOptions::WithholdFrom::kClients;
+    } else if (f->second == "nodes") {
+      o.withhold_from = CorruptNodeOptions::WithholdFrom::kNodes;
+    } else {
+      return Bad("withhold-from", f->second, "use 'all', 'clients' or 'nodes'");
+    }
   }
   if (Status s = Millis(v, "delay-acks-ms", o.delay_acks_ms); !s.ok()) return s;
   if (Status s = Millis(v, "replay-after-ms", o.replay_after_ms); !s.ok()) return s;

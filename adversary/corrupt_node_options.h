@@ -26,6 +26,13 @@ struct CorruptNodeOptions {
     double length_s = 0;
   };
   std::optional<Window> withhold_window;  // seconds after start
+  // Whose packets --withhold-acks and --withhold-acks-window apply to: everyone's, only
+  // clients' (a sender's provider), or only nodes' (a next hop).
+  enum class WithholdFrom : std::uint8_t {
+    kAll,
+    kClients,
+    kNodes
+  } withhold_from = WithholdFrom::kAll;
   std::uint32_t delay_acks_ms = 0;
   double drop = 0;      // after acknowledging
   double flip_bit = 0;  // of forwarded packets

@@ -71,6 +71,10 @@ void CorruptNodeTap::OnStart(const mixnode::TapNodeInfo& info) {
     m["withhold_acks_window"] = {options_.withhold_window->start_s,
                                  options_.withhold_window->length_s};
   }
+  if (options_.withhold_from != CorruptNodeOptions::WithholdFrom::kAll) {
+    m["withhold_from"] =
+        options_.withhold_from == CorruptNodeOptions::WithholdFrom::kClients ? "clients" : "nodes";
+  }
   if (options_.delay_acks_ms > 0) m["delay_acks_ms"] = options_.delay_acks_ms;
   if (options_.drop > 0) m["drop"] = options_.drop;
   if (options_.flip_bit > 0) {
@@ -207,17 +211,26 @@ TapAccept CorruptNodeTap::DecideAccept(const std::string& from, bool from_client
   return TapAccept::kNormal;
 }
 
-bool CorruptNodeTap::Withheld(const std::string& from, std::uint64_t link_id,
-                              std::int64_t now_us) const {
+bool CorruptNodeTap::Withheld(const std::string& from, std::uint64_t link_id, std::int64_t now_us,
+                              const Bytes& routing_id) const {
+  const bool client = from.rfind("client:", 0) == 0;
+  if ((options_.withhold_from == CorruptNodeOptions::WithholdFrom::kClients && !client) ||
+      (options_.withhold_from == CorruptNodeOptions::WithholdFrom::kNodes && client)) {
+    return false;
+  }
   if (const auto& w = options_.withhold_window) {
     const double since_start_s = static_cast<double>(now_us - start_us_) / 1e6;
     if (since_start_s >= w->start_s && since_start_s < w->start_s + w->length_s) return true;
   }
   if (options_.withhold_acks <= 0) return false;
-  // A keyed hash of (previous hop, link id): the same answer for every resend.
+  // A keyed hash of (previous hop, link id): the same answer for every resend. A client's link
+  // ids start again at 1 on each new connection (sotto::client::ProviderLink), so for clients
+  // the connection is part of the input: otherwise the first withheld id would be withheld on
+  // every reconnection and the client would never get past it.
   std::string input = from;
   input.push_back('\0');
   for (int i = 0; i < 8; ++i) input.push_back(static_cast<char>((link_id >> (8 * i)) & 0xff));
+  if (client) input.append(routing_id.begin(), routing_id.end());
   std::array<std::uint8_t, 8> h{};
   crypto_generichash(h.data(), h.size(), reinterpret_cast<const std::uint8_t*>(input.data()),
                      input.size(), withhold_key_.data(), withhold_key_.size());
@@ -229,7 +242,7 @@ bool CorruptNodeTap::Withheld(const std::string& from, std::uint64_t link_id,
 
 TapAckDecision CorruptNodeTap::DecideAck(const mixnode::TapPacketIn& in, const Bytes& routing_id) {
   const std::int64_t now = NowUs();
-  if (Withheld(in.from, in.link_id, now)) {
+  if (Withheld(in.from, in.link_id, now, routing_id)) {
     Ack(in.from, in.link_id, "withheld");
     return {TapAckDecision::Kind::kNever, 0};
   }

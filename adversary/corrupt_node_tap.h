@@ -60,7 +60,8 @@ class CorruptNodeTap final : public mixnode::NodeTap {
   };
 
   void Ack(std::string_view to, std::uint64_t link_id, std::string_view action);
-  bool Withheld(const std::string& from, std::uint64_t link_id, std::int64_t now_us) const;
+  bool Withheld(const std::string& from, std::uint64_t link_id, std::int64_t now_us,
+                const Bytes& routing_id) const;
   bool HoldExempt(const std::string& from) const;
 
   CorruptNodeOptions options_;

@@ -80,6 +80,17 @@ def build_parser():
     r.add_argument("--attacks", default=None, metavar="A,B", help="attacks to score (default: "
                    "every attack the run's data allows; see 'sotto-adversary attacks')")
     r.add_argument("--no-score", action="store_true", help="only run and record")
+    r.add_argument("--node-flags", action="append", type=_kv, default=[], metavar="NODE=FLAGS",
+                   help="misbehaviour flags of sotto-corrupt-node for NODE, e.g. "
+                   "'provider-1=--withhold-acks 0.05 --seed 3' (adversary/README.md)")
+    r.add_argument("--flood", metavar="PROVIDER:RATE", help="the n-1 attacker: sotto-flood on "
+                   "its own host sends RATE packets/s into PROVIDER, through the cascade into its "
+                   "own mailbox at PROVIDER, from burn_in_s to duration_s of the workload")
+    r.add_argument("--hold-except", metavar="CLIENT[,CLIENT]", help="n-1: once the clients are "
+                   "up, restart the providers so that they hold every client packet except these "
+                   "clients' (and the attacker's) until their --hold-release-s")
+    r.add_argument("--hold-at", metavar="PROVIDER[,PROVIDER]", help="the providers that hold "
+                   "(default: every provider)")
     r.add_argument("--keep-stores", action="store_true",
                    help="keep the nodes' RocksDB stores (deleted after the run by default)")
     s = sub.add_parser("score", help="score a run folder",

@@ -73,10 +73,16 @@ class Supervisor:
     def on_cleanup(self, what, fn):
         self.undo.append((what, fn))
 
-    def stop(self, name, grace_s=5.0):
+    def stop(self, name, grace_s=5.0, forget=False):
+        """Stops the process(es) called name; forget=True also drops them from dead() (a
+        process that is restarted under the same name)."""
         for n, p, _ in self.procs:
             if n == name:
                 _terminate([p], grace_s)
+        if forget:
+            for x in [x for x in self.procs if x[0] == name]:
+                x[2].close()
+                self.procs.remove(x)
 
     def cleanup(self):
         for what, fn in reversed(self.undo):

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from . import capture, netns, scenario as scen, testnet, workload as wl
+from . import capture, misbehave, netns, scenario as scen, testnet, workload as wl
 from .clients import Clients
 from .errors import HarnessError
 from .procs import Supervisor
@@ -65,11 +65,21 @@ def run(args, log):
     rd = prepare_out(args.out, args.force)
     shutil.copyfile(args.scenario, rd.p("scenario"))
     w = wl.make(bins["sim"], s, args.set, rd.p("workload"), args.workload)
-    names = ["directory"] + plan.mixes() + plan.provider_names() + [
-        f"c{i}" for i in range(plan.clients)]
+    node_flags = misbehave.parse_node_flags(getattr(args, "node_flags", []),
+                                            plan.mixes() + plan.provider_names())
+    flood = misbehave.parse_flood(getattr(args, "flood", None), plan.provider_names())
+    hold = misbehave.parse_hold(getattr(args, "hold_except", None), getattr(args, "hold_at", None),
+                                plan.clients, plan.provider_names())
+    if hold and mode != "netns":
+        raise HarnessError("--hold-except restarts providers, which needs fixed addresses: run "
+                           "as root without --loopback", usage=True)
+    names = ["directory"] + plan.mixes() + plan.provider_names() + (
+        [misbehave.ATTACKER] if flood else []) + [f"c{i}" for i in range(plan.clients)]
     hosts = netns.Hosts(mode, names)
     info = {
         "command": shown_command(sys.argv), "argv": sys.argv, "commit": git_commit(),
+        # the checkout the programs were built from, when --bin is another checkout's build
+        "bin_commit": git_commit(os.path.dirname(os.path.abspath(args.bin))),
         "scenario_path": os.path.abspath(args.scenario), "scenario": s.as_dict(),
         "overrides": args.set,
         "plan": plan.__dict__, "mode": mode, "label": args.label,
@@ -79,6 +89,7 @@ def run(args, log):
         "hosts": {n: hosts.addr[n] for n in names},
         "netns_prefix": args.netns_prefix, "subnet": args.subnet,
         "status": "running", "started_unix": time.time(),
+        "node_flags": node_flags,
     }
     if mode != "netns":
         log("not root (or --loopback): every process on 127.0.0.1, and NO passive observer "
@@ -92,7 +103,7 @@ def run(args, log):
             cap = capture.Capture(rd.path, sup) if mode == "netns" else None
             if cap:
                 cap.start()
-            net = testnet.Testnet(rd.path, plan, hosts, bins, sup, log, epoch)
+            net = testnet.Testnet(rd.path, plan, hosts, bins, sup, log, epoch, node_flags)
             net.start()
             info["node_addresses"] = net.node_addresses()
             cl = Clients(rd.path, plan, hosts, bins["sotto"], net.client_ini, sup, log)
@@ -101,6 +112,24 @@ def run(args, log):
             cl.introduce(w.pairs())
             cl.wait_ready()
             info["clients"] = cl.describe()
+            if flood:
+                fl = misbehave.Flooder(rd.path, bins["flood"], hosts, sup, net.client_ini,
+                                       flood[0], flood[1], log)
+                fl.start(args.warmup_s + plan.burn_in_s, plan.duration_s - plan.burn_in_s)
+                info["flood"] = fl.describe()
+            if hold:
+                targets, at = hold
+                prefixes = misbehave.hold_prefixes(
+                    [cl.clients[i].mailbox for i in targets],
+                    info["flood"]["mailbox"] if flood else None)
+                for p in at:
+                    net.restart(p, ["--hold-except-client", ",".join(prefixes)])
+                log(f"n-1: {', '.join(at)} restarted holding every client packet except "
+                    f"{', '.join(f'c{i}' for i in targets)}'s" + (" and the attacker's" if flood
+                                                                  else ""))
+                info["hold"] = {"except": targets, "at": at, "prefixes": prefixes}
+                info["node_flags"] = net.node_flags
+                cl.wait_ready()
             rd.write_json("run", info)
             log(f"warm-up: {args.warmup_s:g} s of cover traffic before the workload starts")
             sleep_checking(args.warmup_s, net)
@@ -110,6 +139,8 @@ def run(args, log):
             info["drained"] = drain(w, sent, cl, net, plan, args, log)
             info["t_end_us"] = time.time_ns() // 1000
             cl.collect(rd.p("final"))
+            if flood:
+                sup.stop(misbehave.ATTACKER)
             for c in cl.clients:
                 cl.stop_one(c)
             for n in reversed(net.nodes):

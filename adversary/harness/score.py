@@ -11,7 +11,7 @@ import json
 import os
 
 from . import linkevents, simpredict, truth as truthmod
-from .attacks import REGISTRY, ObserverView
+from .attacks import REGISTRY, CorruptView, ObserverView
 from .errors import HarnessError
 from .runner import git_commit
 
@@ -28,6 +28,20 @@ class RunData:
 
     def sim_prediction(self):
         return self._sim
+
+    def corrupt_view(self, nodes):
+        """The observer's view plus the recordings of `nodes`, and what the attacker knows of
+        its own doings (misbehaviour flags, the flooder's log)."""
+        recs = self.recordings()
+        missing = [n for n in nodes if n not in recs]
+        if missing:
+            raise HarnessError(f"no recording of {', '.join(missing)} in {self.rd.path}")
+        flood = dict(self.info.get("flood") or {})
+        if flood and os.path.exists(self.rd.p("flood/sent.jsonl")):
+            flood["sent"] = self.rd.read_jsonl(self.rd.p("flood/sent.jsonl"))
+        return CorruptView(self.view, {n: recs[n] for n in nodes},
+                           node_flags=self.info.get("node_flags") or {}, flood=flood,
+                           hold=self.info.get("hold"))
 
     def observer_view(self):
         return self.view
@@ -126,6 +140,7 @@ def score(rd, attacks, bin_dir, log, sim=True):
         log(f"sotto-sim: mean sender entropy {prediction['entropy_mean']:.3f} bits "
             f"(95% CI {prediction['entropy_ci'][0]:.3f}–{prediction['entropy_ci'][1]:.3f})")
     run = RunData(rd, info, events, prediction)
+    run.bin_dir, run.sim_enabled = bin_dir, sim   # for attacks that ask sotto-sim themselves
     names = attacks.split(",") if attacks else list(REGISTRY)
     for n in names:
         if n not in REGISTRY:
@@ -149,7 +164,8 @@ def score(rd, attacks, bin_dir, log, sim=True):
         scored_with = git_commit()
         for r in got:
             r.update({"attack": n, "configuration": info.get("label"),
-                      "commit": info.get("commit"), "scored_with": scored_with,
+                      "commit": info.get("bin_commit") or info.get("commit"),
+                      "harness_commit": info.get("commit"), "scored_with": scored_with,
                       "command": info.get("command"),
                       "run_dir": rd.path, "mode": info.get("mode")})
         details = [{k: r.pop(k) for k in [k for k in r if k.startswith("_")]} for r in got]

@@ -26,6 +26,7 @@ def binaries(bin_dir):
         "corrupt": os.path.join(bin_dir, "adversary", "sotto-corrupt-node"),
         "sotto": os.path.join(bin_dir, "cli", "sotto"),
         "sim": os.path.join(bin_dir, "sim", "sotto-sim"),
+        "flood": os.path.join(bin_dir, "adversary", "sotto-flood"),
     }
     for key in ("directory", "mixnode", "sotto", "sim"):
         if not os.access(b[key], os.X_OK):
@@ -55,7 +56,7 @@ def _wait_file(path, seconds, proc=None):
 
 
 class Testnet:
-    def __init__(self, run_dir, plan, hosts, bins, sup, log, epoch_length_s):
+    def __init__(self, run_dir, plan, hosts, bins, sup, log, epoch_length_s, node_flags=None):
         self.dir = os.path.join(run_dir, "net")
         self.rec_dir = os.path.join(run_dir, "recordings")
         self.plan, self.hosts, self.bins, self.sup, self.log = plan, hosts, bins, sup, log
@@ -63,6 +64,10 @@ class Testnet:
         self.nodes = plan.mixes() + plan.provider_names()
         self.client_ini = os.path.join(self.dir, "client.ini")
         self.recording = bins["recording"]
+        self.node_flags = dict(node_flags or {})   # node -> misbehaviour flags (misbehave.py)
+        if self.node_flags and not self.recording:
+            raise HarnessError("--node-flags needs the recording node sotto-corrupt-node "
+                               "(cmake --build BUILD --target sotto-corrupt-node)")
 
     def listen(self, name, port):
         if self.hosts.mode == "netns":
@@ -121,16 +126,33 @@ class Testnet:
             cfg = os.path.join(self.dir, n, "node.ini")
             with open(cfg, "a") as f:
                 f.write(client)
-            if self.recording:
-                argv = [self.bins["corrupt"], "run", "--config", cfg, "--record",
-                        os.path.join(self.rec_dir, f"{n}.jsonl")]
-            else:
-                argv = [self.bins["mixnode"], "run", "--config", cfg]
-            self.sup.start(n, self.hosts.prefix(n) + argv, os.path.join(self.dir, n, "log"))
+            self.sup.start(n, self.hosts.prefix(n) + self.argv(n),
+                           os.path.join(self.dir, n, "log"))
         for n in self.nodes:
             if not _wait_file(os.path.join(self.dir, n, "data", "endpoint"), 15):
                 raise HarnessError(f"{n} did not start (see {self.dir}/{n}/log)")
         self.wait_consensus()
+
+    def argv(self, n, extra=()):
+        cfg = os.path.join(self.dir, n, "node.ini")
+        if self.recording:
+            return [self.bins["corrupt"], "run", "--config", cfg, "--record",
+                    os.path.join(self.rec_dir, f"{n}.jsonl")] + self.node_flags.get(n, []) + \
+                list(extra)
+        return [self.bins["mixnode"], "run", "--config", cfg]
+
+    def restart(self, n, extra):
+        """Stops node n and starts it again with more misbehaviour flags (its store, keys and
+        recording carry on; the recording gets a second `start` event)."""
+        endpoint = os.path.join(self.dir, n, "data", "endpoint")
+        self.sup.stop(n, forget=True)
+        if os.path.exists(endpoint):
+            os.remove(endpoint)
+        self.node_flags[n] = self.node_flags.get(n, []) + list(extra)
+        p = self.sup.start(n, self.hosts.prefix(n) + self.argv(n),
+                           os.path.join(self.dir, n, "log"))
+        if not _wait_file(endpoint, 15, p):
+            raise HarnessError(f"{n} did not start again (see {self.dir}/{n}/log)")
 
     def wait_consensus(self, seconds=60):
         """Waits until a consensus lists every node (and so every node posted its keys)."""

@@ -170,19 +170,32 @@ def match_capture(recordings, events, host_of_peer):
                 ev_of[id(recs[i])] = idx
             row[f"recorded_{kind}"] = len(recs)
             row[f"unmatched_{kind}"] = len(recs) - len(got)
-        # On a link between two recording nodes, an `in` whose link id names exactly one `out`
-        # of the sender takes that out's frame (ids are unique per link for real packets; a
-        # dummy's id is 0 on today's code and keeps its match by time).
-        by_id = defaultdict(list)
-        for r in outs.get(link, []):
-            by_id[r.get("link_id")].append(r)
+        # On a link between two recording nodes, the sends and receipts of one link id pair up
+        # in order (a first send with the `in` that forwarded it, a resend with its `replay`),
+        # and the `out` takes its `in`'s frame (an `out` without a frame leaves its `in`
+        # without one too; an `in` without one takes the `out`'s): a receiver records a frame
+        # after it arrived,
+        # so matching `in`s by time is safe, while a loaded sender may record its `out` some
+        # milliseconds after the frame left, which can make the forward match pick the next
+        # frame. (Ids are unique per link for real packets; a dummy's id is 0 on today's code
+        # and keeps its match by time.)
+        by_id_in = defaultdict(list)
         for r in ins.get(link, []):
-            same = [o for o in by_id.get(r.get("link_id"), []) if o["t"] <= r["t"]]
-            if r.get("link_id") not in (None, "0000000000000000") and same:
-                if id(same[-1]) in ev_of:
-                    ev_of[id(r)] = ev_of[id(same[-1])]
-                else:  # the frame was not captured: no guess by time either
+            by_id_in[r.get("link_id")].append(r)
+        by_id_out = defaultdict(list)
+        for o in outs.get(link, []):
+            by_id_out[o.get("link_id")].append(o)
+        for lid, os_ in by_id_out.items():
+            if lid in (None, "0000000000000000") or lid not in by_id_in:
+                continue
+            for o, r in zip(sorted(os_, key=lambda e: e["t"]),
+                            sorted(by_id_in[lid], key=lambda e: e["t"])):
+                if id(o) not in ev_of:      # the frame was not captured: no guess by time
                     ev_of.pop(id(r), None)
+                elif id(r) in ev_of:
+                    ev_of[id(o)] = ev_of[id(r)]
+                else:
+                    ev_of[id(r)] = ev_of[id(o)]
         # What the sender recorded handing over (out), else what the receiver processed (in:
         # client links, whose sender records nothing).
         row["recorded"] = row.get("recorded_out", row.get("recorded_in", 0))

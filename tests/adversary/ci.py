@@ -6,6 +6,9 @@ no capture).
     ci.py run --bin BUILD --out DIR        the fixture: sotto-adversary run testnet-ci.ini
     ci.py check NAME DIR                   one check on the fixture's folder
     ci.py leak6-fixture                    the leak-6 statistic on recorded data (no run)
+    ci.py attacks-fixture                  the corrupt-node attacks' statistics on data
+                                           recorded from today's code (ci_attacks.py)
+    ci.py attacks-extract RUN FLOOD_RUN    (re)make that data from two scored runs
 
 Every check states its statistic, α, sample size and power, and runs its own positive control
 (the same statistic on data with the defect put back must detect it) before it looks at the
@@ -50,7 +53,9 @@ def cmd_run(args):
     cmd = [os.path.join(ROOT, "adversary", "sotto-adversary"), "run",
            os.path.join(ROOT, "sim", "scenarios", "testnet-ci.ini"), "--out", out, "--force",
            "--bin", bin_dir, "--warmup-s", "5", "--label", "testnet-ci",
-           "--set", "real_rate_per_s=0.2"]
+           "--set", "real_rate_per_s=0.2",
+           # a sender's provider withholding some of its clients' acks (ci_attacks.py, leak 3)
+           "--node-flags", "provider-1=--withhold-acks 0.05 --withhold-from clients --seed 1"]
     say("running: " + " ".join(cmd))
     rc = subprocess.call(cmd)
     pcap = os.path.join(out, "links.pcap")
@@ -318,6 +323,12 @@ def main(argv):
         return cmd_run(argv[2:])
     if argv[1] == "leak6-fixture":
         return cmd_leak6_fixture()
+    if argv[1] == "attacks-fixture":
+        import ci_attacks
+        return ci_attacks.fixture_checks()
+    if argv[1] == "attacks-extract" and len(argv) == 4:
+        import ci_attacks
+        return ci_attacks.extract(argv[2], argv[3])
     if argv[1] == "check" and len(argv) >= 4:
         name, d = argv[2], argv[3]
         bin_dir = argv[argv.index("--bin") + 1] if "--bin" in argv else os.path.join(ROOT,
@@ -332,6 +343,10 @@ def main(argv):
               "leak6_live": check_leak6_live}.get(name)
         if name == "passive_vs_sim":
             return check_passive_vs_sim(rd, info, bin_dir)
+        import ci_attacks
+        if name == "sda_vs_sim":
+            return ci_attacks.check_sda_vs_sim(rd, info, bin_dir)
+        fn = fn or ci_attacks.CHECKS.get(name)
         if fn is None:
             print(f"unknown check {name}")
             return 2

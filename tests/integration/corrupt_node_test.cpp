@@ -209,6 +209,28 @@ TEST_CASE("corrupt node --withhold-acks: the previous hop resends, and the resen
   for (const auto& id : replayed) CHECK(resent.count(id) == 1);
 }
 
+TEST_CASE("corrupt node --withhold-from: a provider withholds its clients' acks only, or its nodes' only",
+          "[integration][adversary]") {
+  // Bob's provider: its packets come from mix-3 (deliveries), none from clients. Withholding
+  // from clients only leaves mix-3's acknowledged; from nodes only, mix-3 resends.
+  for (const std::string from : {"clients", "nodes"}) {
+    TestnetOptions options;
+    options.corrupt["provider-2"] = {"--withhold-acks", "1", "--withhold-from", from};
+    Testnet net(options);
+    Clients c(net.WaitForConsensus());
+    SendAll(c, 2, "withhold-from ");
+    CHECK(c.Receive(2).size() == 2);
+    const auto rec = Settled(net, "provider-2");
+    REQUIRE(!Events(rec, "ack_out").empty());
+    for (const auto& e : Events(rec, "ack_out")) {
+      CHECK(e.at("action") == (from == "clients" ? "sent" : "withheld"));
+    }
+    if (from == "nodes") {
+      CHECK(net.WaitForMetric("mix-3", "sotto_packets_resent_total", 2, 20s));
+    }
+  }
+}
+
 TEST_CASE("corrupt node --withhold-acks-window: acks are withheld in the window only",
           "[integration][adversary]") {
   Testnet net;
@@ -380,10 +402,10 @@ TEST_CASE("sotto-corrupt-node: --help lists its flags; bad flags get a one-line 
   const std::string bin = std::string(SOTTO_BIN_DIR) + "/adversary/sotto-corrupt-node";
   auto [help_status, help] = Run(bin + " --help");
   CHECK(help_status == 0);
-  for (const char* flag :
-       {"--record", "--seed", "--withhold-acks ", "--withhold-acks-window", "--delay-acks-ms",
-        "--drop", "--flip-bit ", "--flip-bit-in", "--replay ", "--replay-after-ms",
-        "--hold-except-client", "--hold-release-s", "--state-dir", "--resend-after-ms"}) {
+  for (const char* flag : {"--record", "--seed", "--withhold-acks ", "--withhold-acks-window",
+                           "--delay-acks-ms", "--drop", "--flip-bit ", "--flip-bit-in", "--replay ",
+                           "--replay-after-ms", "--hold-except-client", "--hold-release-s",
+                           "--withhold-from", "--state-dir", "--resend-after-ms"}) {
     CHECK_THAT(help, Catch::Contains(flag));
   }
   // A complete `run` configuration, so that only the flag under test is wrong.
@@ -400,6 +422,7 @@ TEST_CASE("sotto-corrupt-node: --help lists its flags; bad flags get a one-line 
       {"--record /tmp/x.jsonl --flip-bit-in middle", {"--flip-bit-in", "'payload' or 'header'"}},
       {"--record /tmp/x.jsonl --hold-except-client xyz", {"--hold-except-client", "hex"}},
       {"--record /tmp/x.jsonl --hold-release-s 0", {"--hold-release-s", "above 0"}},
+      {"--record /tmp/x.jsonl --withhold-from mixes", {"--withhold-from", "'clients'"}},
       {"--record /tmp/x.jsonl --seed -1", {"--seed", "integer"}},
       {"--record /nonexistent/dir/x.jsonl", {"--record", "cannot open"}},
       {"--record /tmp/x.jsonl --bogus 1", {"--bogus"}},

@@ -6,7 +6,7 @@ import importlib
 
 from .base import REGISTRY, Attack, CorruptView, ObserverView, register  # noqa: F401
 
-MODULES = ["passive", "leak6"]
+MODULES = ["passive", "leak6", "idorder", "nminus1", "ackwithhold", "mailbox", "sda"]
 
 for _m in MODULES:
     importlib.import_module(f"{__name__}.{_m}")

@@ -45,11 +45,17 @@ class Attack:
             return False, "no recordings (the recording node was not built)"
         return True, ""
 
+    def corrupt(self, info, view):
+        """The nodes whose recordings this adversary holds: `info` is the run's run.json,
+        `view` the observer's view (cascade, providers). The default view() gives them."""
+        return []
+
     def view(self, base, run):
         """The adversary's view: the observer's by default. An attack with corrupt nodes
         returns CorruptView(base, {node: run.recordings()[node] for node in its corrupt set})
-        — the recordings of those nodes only."""
-        return base
+        — the recordings of those nodes only (the default does that for corrupt())."""
+        nodes = self.corrupt(run.info, base)
+        return run.corrupt_view(nodes) if nodes else base
 
     def observe(self, view):
         raise NotImplementedError
@@ -77,7 +83,10 @@ class ObserverView:
 class CorruptView(ObserverView):
     """The observer's view plus the recordings of the corrupt nodes (what they see)."""
 
-    def __init__(self, base, recordings):
+    def __init__(self, base, recordings, node_flags=None, flood=None, hold=None):
         super().__init__(base.events, base.hosts, base.roles, base.clients, base.cascade,
                          base.params)
         self.recordings = recordings  # node name -> list of recording events
+        self.node_flags = node_flags or {}  # the misbehaviour each node was told (run.json)
+        self.flood = flood or {}      # the attacker client: provider, rate, mailbox, sent
+        self.hold = hold              # n-1: which clients the providers let through
