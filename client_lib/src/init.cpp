@@ -127,7 +127,8 @@ Result<InitResult> InitClient(const std::filesystem::path& home, const InitOptio
 
   // 2. My link key names my mailbox; the provider must answer for it. The registration fetch
   //    looks like every fetch of the daemon (client-spec §3.2): 8 items, then, the daemon's
-  //    fixed delay after the reply, an ACK of 8 ids (all padding: a new mailbox is empty).
+  //    delay after the reply (fixed, plus its jitter), an ACK of 8 ids (all padding: a new
+  //    mailbox is empty).
   auto link_keys = transport::CurveKeyPair::Generate();
   const auto mailbox = MailboxForLinkKey(link_keys.public_key);
   {
@@ -139,7 +140,7 @@ Result<InitResult> InitClient(const std::filesystem::path& home, const InitOptio
                                  "); try again, or choose another with --provider");
     }
     std::this_thread::sleep_for(
-        TrafficSchedule::AckDelayFor(consensus.value().params.fetch_interval_ms));
+        TrafficSchedule::DrawAckDelay(consensus.value().params.fetch_interval_ms, SystemRng()));
     // Zeros only: nothing is stored yet, so nothing may be acknowledged (a new mailbox is empty).
     const std::vector<std::uint64_t> ids(WireLoop::kFetchItems, 0);
     if (auto s = link.Ack(mailbox, ids, options.timeout); !s.ok()) {

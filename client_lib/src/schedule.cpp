@@ -11,6 +11,18 @@ std::chrono::milliseconds TrafficSchedule::AckDelayFor(std::uint32_t fetch_inter
   return std::chrono::milliseconds(std::clamp<std::uint32_t>(fetch_interval_ms / 2, 50, 1000));
 }
 
+std::chrono::microseconds TrafficSchedule::AckJitterFor(std::uint32_t fetch_interval_ms) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(AckDelayFor(fetch_interval_ms)) / 8;
+}
+
+std::chrono::microseconds TrafficSchedule::DrawAckDelay(std::uint32_t fetch_interval_ms,
+                                                        Rng& rng) {
+  const auto jitter = AckJitterFor(fetch_interval_ms);
+  return std::chrono::duration_cast<std::chrono::microseconds>(AckDelayFor(fetch_interval_ms)) +
+         std::chrono::microseconds(
+             UniformBelow(rng, static_cast<std::uint64_t>(jitter.count())));
+}
+
 TrafficSchedule::TimePoint TrafficSchedule::Draw(TimePoint from, std::uint32_t per_minute) {
   if (per_minute == 0) return TimePoint::max();
   const double seconds = -std::log(UniformOpenClosed(rng_)) * 60.0 / per_minute;
@@ -38,9 +50,10 @@ void TrafficSchedule::SetRates(const TrafficRates& rates, TimePoint now) {
 
 void TrafficSchedule::MailArrived(TimePoint at) {
   if (rates_.fetch_interval_ms == 0) return;
-  const auto due = at + AckDelay();
-  // Replies arrive in order, so this keeps the queue sorted; a bounded queue (a provider that
-  // floods us with MAIL replies gets at most this many ACKs scheduled).
+  const auto due = at + DrawAckDelay(rates_.fetch_interval_ms, jitter_rng_);
+  // Replies arrive in order, so this keeps the queue sorted (an ACK never overtakes the one
+  // before it, jitter or not); a bounded queue (a provider that floods us with MAIL replies
+  // gets at most this many ACKs scheduled).
   if (acks_.size() < 64) acks_.push_back(std::max(due, acks_.empty() ? due : acks_.back()));
 }
 

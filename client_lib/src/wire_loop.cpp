@@ -53,7 +53,7 @@ void WireLoop::Run() {
     }
   }
   draining_ = true;
-  const auto deadline = Clock::now() + schedule_.AckDelay() + 200ms;
+  const auto deadline = Clock::now() + schedule_.AckDelay() + schedule_.AckJitter() + 200ms;
   while (link_ && schedule_.acks_pending() && Clock::now() < deadline) {
     try {
       Step(Clock::now());
@@ -166,7 +166,7 @@ void WireLoop::Receive(TimePoint now) {
     } else if (auto* mail = std::get_if<wire::MailMsg>(&*msg)) {
       ex_.counters.mail_replies.fetch_add(1);
       ex_.counters.last_mail_unix.store(NowUnix());
-      schedule_.MailArrived(now);  // the ACK's time: fixed after the reply, whatever it held
+      schedule_.MailArrived(now);  // the ACK's time: after the reply, whatever it held
       std::vector<std::uint64_t> ids;
       ids.reserve(mail->items.size());
       for (const auto& item : mail->items) ids.push_back(item.id);

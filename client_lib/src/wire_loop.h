@@ -5,7 +5,8 @@
 //     (SendTracker) if there is one, else a fresh packet built now — for a payload slot the
 //     sealed message the engine offered, if any, else a drop cover packet;
 //   - every fetch_interval_ms it sends a FETCH of 8 items; each MAIL reply's new items go to the
-//     engine, and a fixed delay after the reply (TrafficSchedule::AckDelay) an ACK of exactly 8
+//     engine, and a fixed delay (plus a random jitter) after the reply
+//     (TrafficSchedule::DrawAckDelay) an ACK of exactly 8
 //     ids leaves with whatever the engine has stored by then (MailLedger);
 //   - sends never wait (AsyncProviderLink), acks are matched by their random seq as they come.
 // It never waits for the engine, the store, the control socket or the provider: the engine's
@@ -48,7 +49,7 @@ class WireLoop {
            SendTracker::Limits limits = {}, Rng& rng = SystemRng());
   // Runs until exchange.stop is set; then sends the ACKs already due for MAIL replies (what the
   // engine stored is acknowledged, at the usual time) and nothing else, for at most
-  // AckDelay + 200 ms, and closes the connection.
+  // AckDelay + AckJitter + 200 ms, and closes the connection.
   void Run();
 
  private:

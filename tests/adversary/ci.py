@@ -297,15 +297,29 @@ def cmd_leak6_fixture():
 def check_leak6_live(rd, info):
     """On the live run: the MAIL->ACK gap must not depend on the mail. H0: the gaps of fetches
     with and without real mail have one distribution; two-sided Mann–Whitney at α = 0.01, and
-    the AUC's DeLong 95% interval must lie within [0.4, 0.6]. n ≈ 860 fetches, ≈ 400 with mail
+    the AUC's DeLong 95% interval must lie within [0.4, 0.6]. n ≈ 860 fetches, ≈ 240 with mail
     (the fixture plays testnet-ci with real_rate_per_s = 0.2 for that): the AUC's standard
-    error is ≈ 0.018, so an AUC of 0.6 is detected with power > 0.99.
-    Positive control: cmd_leak6_fixture (the same statistic on recorded leaky
-    data). Before the client fix it failed (AUC 0.99; ctest had it WILL_FAIL); since the fix
-    (branch i9-client, merged) it passes (AUC 0.52 [0.48, 0.56] on the CI run)."""
+    error is ≈ 0.022, so an AUC of 0.6 is detected with power > 0.95.
+    Positive control, on the live gaps themselves: the old client's leak put back — each
+    with-mail gap lengthened by a with-mail gap of the recorded leaky client
+    (data/leak6-today.json, drawn with seed 1: 1.4–47 ms, median 16 ms, the ACK waiting for the
+    mail's processing) — must be detected, through the ACK's jitter (client-spec §3.2). And
+    cmd_leak6_fixture runs the statistic on the recorded leaky data. Before the client fix this
+    check failed (AUC 0.99); since, it passes (AUC 0.49–0.52 here; one CI run before the ACK
+    jitter measured 0.560 [0.516, 0.605], client-spec §3.2)."""
     res = rd.read_json("results/leak6.json")
     samples = res["details"][0]["_samples"]
-    a, ci, p, npos, nneg = leak6_test([g for g, _ in samples], [r for _, r in samples])
+    gaps, labels = [g for g, _ in samples], [r for _, r in samples]
+    with open(FIXTURE) as f:
+        leaky = [g for g, r in json.load(f)["samples"] if r]
+    rng = random.Random(1)
+    put_back = [g + rng.choice(leaky) if r else g for g, r in zip(gaps, labels)]
+    a, ci, p, npos, nneg = leak6_test(put_back, labels)
+    say(f"positive control (the old client's processing delay added back to the with-mail "
+        f"gaps): AUC {a:.3f} [{ci[0]:.3f}, {ci[1]:.3f}], p = {p:.2e}")
+    if not (p < 0.01 or ci[0] < 0.4 or ci[1] > 0.6):
+        return fail("positive control: the statistic misses the old leak on these gaps")
+    a, ci, p, npos, nneg = leak6_test(gaps, labels)
     say(f"live: {npos} fetches with mail, {nneg} without; AUC {a:.3f} [{ci[0]:.3f}, "
         f"{ci[1]:.3f}], Mann–Whitney p = {p:.2e}")
     if npos < 30 or nneg < 30:

@@ -91,7 +91,8 @@ TEST_CASE("schedule: nothing but the ACKs depends on what the fetches brought",
   auto rng_a = DeterministicRng::FromByte(2);
   auto rng_b = DeterministicRng::FromByte(2);
   auto pick = DeterministicRng::FromByte(9);
-  TrafficSchedule busy(rng_a), idle(rng_b);
+  auto jitter = DeterministicRng::FromByte(5);
+  TrafficSchedule busy(rng_a, jitter), idle(rng_b);
   busy.SetRates(kRates, t0);
   idle.SetRates(kRates, t0);
   std::vector<TimePoint> mails;
@@ -106,10 +107,23 @@ TEST_CASE("schedule: nothing but the ACKs depends on what the fetches brought",
   for (const auto& e : busy_events)
     (e.kind == ScheduleEvent::kAck ? acks : busy_slots).push_back(e);
   CHECK(busy_slots == idle_events);  // the same packets and fetches, at the same times
-  // One ACK per MAIL, exactly AckDelay after it.
+  // One ACK per MAIL, AckDelay plus a jitter in [0, AckJitter) after it, whatever the MAIL
+  // held (here: whenever it came).
   REQUIRE(acks.size() + 1 >= mails.size());
-  for (std::size_t i = 0; i < acks.size(); ++i) CHECK(acks[i].at == mails[i] + busy.AckDelay());
   CHECK(busy.AckDelay() == 250ms);
+  CHECK(busy.AckJitter() == 31250us);
+  double sum_us = 0;
+  for (std::size_t i = 0; i < acks.size(); ++i) {
+    const auto extra = acks[i].at - (mails[i] + busy.AckDelay());
+    CHECK(extra >= 0us);
+    CHECK(extra < busy.AckJitter());
+    sum_us += std::chrono::duration<double, std::micro>(extra).count();
+  }
+  // The jitter is uniform: its mean is AckJitter/2 within 5 standard errors (σ = J/√12).
+  REQUIRE(acks.size() > 200);
+  const double mean = sum_us / static_cast<double>(acks.size());
+  const double se = 31250.0 / std::sqrt(12.0 * static_cast<double>(acks.size()));
+  CHECK(std::abs(mean - 15625.0) < 5 * se);
 }
 
 TEST_CASE("schedule: a late wake-up catches up at most kMaxBacklog of events",
@@ -148,6 +162,8 @@ TEST_CASE("schedule: rates start, change and stop streams", "[client][schedule]"
   CHECK(TrafficSchedule::AckDelayFor(2000) == 1000ms);
   CHECK(TrafficSchedule::AckDelayFor(20) == 50ms);
   CHECK(TrafficSchedule::AckDelayFor(60000) == 1000ms);
+  CHECK(TrafficSchedule::AckJitterFor(2000) == 125ms);
+  CHECK(TrafficSchedule::AckJitterFor(20) == 6250us);
 }
 
 }  // namespace
