@@ -23,6 +23,7 @@
 
 #include "sotto/client_lib/provider_link.h"
 #include "sotto/core/bytes.h"
+#include "sotto/core/clock.h"
 #include "sotto/core/directory_client.h"
 #include "sotto/core/mailbox.h"
 #include "sotto/core/options.h"
@@ -32,6 +33,7 @@
 namespace po = boost::program_options;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using sotto::NowUnix;
 
 namespace {
 
@@ -42,12 +44,6 @@ void OnSignal(int) { g_stop.store(true); }
 int Fail(const std::string& m) {
   std::cerr << "sotto-flood: " << m << "\n";
   return 1;
-}
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::int64_t NowUs() {

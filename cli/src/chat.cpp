@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "sotto/client_lib/envelope.h"
+#include "sotto/core/clock.h"
 #include "terminal.h"
 
 namespace sotto::cli {

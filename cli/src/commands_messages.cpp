@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "sotto/client_lib/envelope.h"
 #include "sotto/client_lib/qr.h"
+#include "sotto/core/clock.h"
 #include "terminal.h"
 
 namespace sotto::cli {

@@ -18,6 +18,7 @@
 #include "sotto/client_lib/ipc.h"
 #include "sotto/client_lib/state_key.h"
 #include "sotto/core/bytes.h"
+#include "sotto/core/clock.h"
 #include "sotto/core/daemon.h"
 #include "terminal.h"
 

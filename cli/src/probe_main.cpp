@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sotto/client_lib/provider_link.h"
+#include "sotto/core/clock.h"
 #include "sotto/core/directory_client.h"
 #include "sotto/core/mailbox.h"
 #include "sotto/core/options.h"
@@ -18,6 +19,7 @@
 
 namespace po = boost::program_options;
 using namespace std::chrono_literals;
+using sotto::NowUnix;
 using sotto::directory::Consensus;
 
 namespace {
@@ -25,12 +27,6 @@ namespace {
 int Fail(const std::string& m) {
   std::cerr << "sotto-probe: " << m << "\n";
   return 1;
-}
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 const sotto::directory::NodeDescriptor* Provider(const Consensus& c, const std::string& name,

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "sotto/core/clock.h"
+
 namespace sotto::cli {
 namespace {
 
@@ -171,12 +173,6 @@ std::string Printable(std::string_view text, bool allow_newline) {
     }
   }
   return out;
-}
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string FormatTime(std::int64_t unix_s, std::int64_t now_unix) {

@@ -35,7 +35,6 @@ void WipeString(std::string& s);
 // cannot move the cursor, change colours or disguise itself.
 std::string Printable(std::string_view text, bool allow_newline = true);
 
-std::int64_t NowUnix();
 // Local time: "14:03:09" for a time today, "2024-05-01 14:03:09" otherwise.
 std::string FormatTime(std::int64_t unix_s, std::int64_t now_unix);
 // "12 s ago", "5 min ago", "3 h ago", "2 d ago".

@@ -5,16 +5,12 @@
 
 #include <thread>
 
+#include "sotto/core/clock.h"
+
 namespace sotto::client {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 
 #include "sotto/client_lib/contact_code.h"
 #include "sotto/client_lib/ipc.h"
+#include "sotto/core/clock.h"
 
 namespace sotto::client {
 namespace {
@@ -16,12 +17,6 @@ using nlohmann::json;
 
 // A week: longer would make a receipt worthless, and a day already hides its timing well.
 constexpr std::uint64_t kMaxReceiptDelayS = 7 * 24 * 3600;
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Printable ASCII only (for echoing a bad value in an error), at most 40 characters.
 std::string Printable(std::string_view text) {

@@ -10,18 +10,13 @@
 #include "sotto/client_lib/ipc.h"
 #include "sotto/client_lib/provider_link.h"
 #include "sotto/client_lib/x3dh.h"
+#include "sotto/core/clock.h"
 #include "sotto/core/keyfile.h"
 #include "sotto/core/mailbox.h"
 #include "wire_loop.h"
 
 namespace sotto::client {
 namespace {
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Removes what a failed init created, so that a second try starts clean.
 class Cleanup {

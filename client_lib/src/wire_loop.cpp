@@ -7,18 +7,13 @@
 #include <algorithm>
 #include <thread>
 
+#include "sotto/core/clock.h"
 #include "sotto/core/wire.h"
 
 namespace sotto::client {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A provider's error text goes into our log and status: printable ASCII only, bounded.
 std::string Printable(std::string_view text) {
@@ -185,9 +180,7 @@ void WireLoop::Receive(TimePoint now) {
   }
 }
 
-bool WireLoop::ConsensusValid() const {
-  return consensus_ && consensus_->valid_until > NowUnix();
-}
+bool WireLoop::ConsensusValid() const { return consensus_ && consensus_->valid_until > NowUnix(); }
 
 void WireLoop::Slot(PacketKind kind, TimePoint now) {
   // Without a valid consensus nothing is built or resent: its keys may be gone at the nodes

@@ -9,17 +9,12 @@
 #include <sstream>
 
 #include "sotto/core/bytes.h"
+#include "sotto/core/clock.h"
 #include "sotto/core/keyfile.h"
 
 namespace sotto::authority {
 namespace fs = std::filesystem;
 namespace {
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::optional<std::string> ReadFile(const fs::path& p) {
   std::ifstream in(p);

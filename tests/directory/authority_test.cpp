@@ -9,19 +9,15 @@
 #include <chrono>
 #include <thread>
 
+#include "sotto/core/clock.h"
 #include "sotto/core/directory_client.h"
 #include "sotto/core/keyfile.h"
 
 using namespace std::chrono_literals;
 namespace dir = sotto::directory;
+using sotto::NowUnix;
 
 namespace {
-
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Node {
   std::string name;
