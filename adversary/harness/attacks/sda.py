@@ -167,6 +167,12 @@ class Sda(Attack):
                      if str(m.get("final_event")) in obs[key]]
             s = scoring.sender_scores(pairs, n)
             s.update({"adversary": who, "measure": "sender of each real message (SDA posterior)"})
+            if view == "real" and not pairs:
+                # No stored item reads as a message with a clear ratchet header (since the
+                # header encryption of issue 9): this view has nothing to score.
+                s.update({"success": None, "success_ci": None, "entropy_mean": None,
+                          "entropy_ci": None, "note": "no stored item has a header counter "
+                          "in clear: the provider cannot tell real mail from loops"})
             if view == "mailbox" and sim and "success_mean" in sim:
                 s.update({"sim_success": sim["success_mean"],
                           "sim_success_ci95": sim.get("success_ci95"),
