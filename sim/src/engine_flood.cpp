@@ -35,7 +35,8 @@ bool Engine::FloodIntercept(std::uint32_t node, std::uint32_t packet) {
     // attacker packets.
     const TimeUs gap =
         2 * latency_us_ + 4 * static_cast<TimeUs>(threshold + 1) * processing_us_ + 1000;
-    p.flooded = true;
+    // Not `p`: SendAttackerPackets added packets, and packets_ may have moved.
+    packets_[packet].flooded = true;
     Push(now_ + gap, kFloodTarget, node, packet);
     return true;
   }
