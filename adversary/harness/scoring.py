@@ -22,6 +22,19 @@ def best_guess(dist, rng):
     return ties[0] if len(ties) == 1 else rng.choice(ties)
 
 
+def measured_pairs(truth, beliefs):
+    """(true sender, belief) for every measured real message with a belief (keyed by its final
+    event), and how many had none."""
+    pairs, missing = [], 0
+    for m in truth.measured():
+        d = beliefs.get(str(m.get("final_event")))
+        if d is None:
+            missing += 1
+            continue
+        pairs.append((m["sender"], d))
+    return pairs, missing
+
+
 def sender_scores(pairs, candidates, seed=1, clusters=None):
     """pairs: [(true sender index, distribution list)]; candidates: the number of possible
     senders an uninformed adversary guesses among. `clusters` (one label per pair, e.g. the

@@ -311,13 +311,7 @@ class IdOrder(Attack):
         m1, h, m3 = run.view.cascade
         base = {"adversary": f"corrupt {m1} + {m3} around honest {h} (+ passive observer)"}
         # (a) senders of real messages
-        pairs, missing = [], 0
-        for m in truth.measured():
-            d = obs["beliefs"].get(str(m.get("final_event")))
-            if d is None:
-                missing += 1
-                continue
-            pairs.append((m["sender"], d))
+        pairs, missing = scoring.measured_pairs(truth, obs["beliefs"])
         s = scoring.sender_scores(pairs, n)
         s.update(base)
         s.update({"measure": "sender of each real message", "unscored_messages": missing,

@@ -191,13 +191,7 @@ class PassiveObserver(Attack):
         sim = run.sim_prediction() if run is not None else None
         note = f"1/{n}: any client could have sent it"
         # 1. Every real message of the measured window (the measure).
-        pairs, missing = [], 0
-        for m in truth.measured():
-            d = obs["beliefs"].get(str(m.get("final_event")))
-            if d is None:
-                missing += 1
-                continue
-            pairs.append((m["sender"], d))
+        pairs, missing = scoring.measured_pairs(truth, obs["beliefs"])
         s = scoring.sender_scores(pairs, n)
         s.update(scoring.ideal_scores(pairs, obs["client_packet_shares"]))
         s.update({"adversary": "global passive observer", "measure":
