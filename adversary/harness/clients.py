@@ -6,6 +6,7 @@ and uses provider (i mod providers) + 1. As root its daemon runs in its own name
 `init` and `up` commands run there; the daemon forks and stays); every other command talks to
 the daemon over the Unix socket in its home, from outside."""
 import base64
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -153,19 +154,23 @@ class Clients:
             return None, t0, t1, f"no id in: {r.stdout[:100]}"
 
     def collect(self, out_dir):
-        """Each client's inbox, history with every contact, and status, as JSON files."""
+        """Each client's inbox, history with every contact, and status, as JSON files (the
+        clients in parallel: each is a few `sotto` calls)."""
         os.makedirs(out_dir, exist_ok=True)
-        for c in self.clients:
-            data = {"name": c.name, "provider": c.provider, "mailbox": c.mailbox}
-            data["status"] = self.json_cmd(c, "status", check=False)
-            data["inbox"] = self.json_cmd(c, "inbox", "--peek", check=False).get("messages", [])
-            contacts = self.json_cmd(c, "contact", "list", check=False).get("contacts", [])
-            data["history"] = {}
-            for k in contacts:
-                h = self.json_cmd(c, "history", k["name"], "--limit", "100000", check=False)
-                data["history"][k["name"]] = h.get("messages", [])
-            with open(os.path.join(out_dir, f"{c.name}.json"), "w") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda c: self._collect_one(c, out_dir), self.clients))
+
+    def _collect_one(self, c, out_dir):
+        data = {"name": c.name, "provider": c.provider, "mailbox": c.mailbox}
+        data["status"] = self.json_cmd(c, "status", check=False)
+        data["inbox"] = self.json_cmd(c, "inbox", "--peek", check=False).get("messages", [])
+        contacts = self.json_cmd(c, "contact", "list", check=False).get("contacts", [])
+        data["history"] = {}
+        for k in contacts:
+            h = self.json_cmd(c, "history", k["name"], "--limit", "100000", check=False)
+            data["history"][k["name"]] = h.get("messages", [])
+        with open(os.path.join(out_dir, f"{c.name}.json"), "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
 
     def stop_one(self, c):
         """`sotto down`; if the daemon is still there after that, SIGTERM/SIGKILL its pid."""
@@ -174,6 +179,11 @@ class Clients:
         self.cmd(c, "down", check=False, timeout=20)
         kill_pid(c.pid)
         c.pid = None
+
+    def stop_all(self):
+        """stop_one for every client, in parallel (each `sotto down` waits for its daemon)."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(self.stop_one, self.clients))
 
     def describe(self):
         return [{"index": c.index, "name": c.name, "provider": c.provider, "mailbox": c.mailbox,

@@ -141,10 +141,8 @@ def run(args, log):
             cl.collect(rd.p("final"))
             if flood:
                 sup.stop(misbehave.ATTACKER)
-            for c in cl.clients:
-                cl.stop_one(c)
-            for n in reversed(net.nodes):
-                sup.stop(n)
+            cl.stop_all()
+            sup.stop_all(net.nodes)  # at once: each waits on its own shutdown, not the others'
             sup.stop("directory")
             if cap:
                 info["capture"] = cap.stop()

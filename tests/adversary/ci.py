@@ -4,6 +4,9 @@ fixture, and checks on its run folder. Exit 0 pass, 1 fail, 77 skip (not root: n
 no capture).
 
     ci.py run --bin BUILD --out DIR        the fixture: sotto-adversary run testnet-ci.ini
+                                           (recorded, not scored: only this needs a quiet
+                                           machine)
+    ci.py score --bin BUILD DIR            sotto-adversary score on its folder
     ci.py check NAME DIR                   one check on the fixture's folder
     ci.py leak6-fixture                    the leak-6 statistic on recorded data (no run)
     ci.py attacks-fixture                  the corrupt-node attacks' statistics on data
@@ -55,10 +58,24 @@ def cmd_run(args):
            "--bin", bin_dir, "--warmup-s", "5", "--label", "testnet-ci",
            "--set", "real_rate_per_s=0.2",
            # a sender's provider withholding some of its clients' acks (ci_attacks.py, leak 3)
-           "--node-flags", "provider-1=--withhold-acks 0.05 --withhold-from clients --seed 1"]
+           "--node-flags", "provider-1=--withhold-acks 0.05 --withhold-from clients --seed 1",
+           "--no-score"]
+    say("running: " + " ".join(cmd))
+    return subprocess.call(cmd)
+
+
+def cmd_score(args):
+    """Scores the fixture's folder (CPU only: this may share the machine with other work)."""
+    d = args[-1]
+    bin_dir = args[args.index("--bin") + 1]
+    rd = RunDir(d)
+    if not rd.exists("run") or rd.read_json("run").get("status") != "done":
+        say(f"skipped: no finished run in {d} (the fixture adversary_run did not run: not root?)")
+        return SKIP
+    cmd = [os.path.join(ROOT, "adversary", "sotto-adversary"), "score", d, "--bin", bin_dir]
     say("running: " + " ".join(cmd))
     rc = subprocess.call(cmd)
-    pcap = os.path.join(out, "links.pcap")
+    pcap = os.path.join(d, "links.pcap")
     if rc == 0 and os.path.exists(pcap):
         os.unlink(pcap)  # ~100 MB; the checks read the observer's events (observer/links.jsonl)
     return rc
@@ -344,6 +361,8 @@ def main(argv):
         return 2
     if argv[1] == "run":
         return cmd_run(argv[2:])
+    if argv[1] == "score" and len(argv) >= 3:
+        return cmd_score(argv[2:])
     if argv[1] == "leak6-fixture":
         return cmd_leak6_fixture()
     if argv[1] == "attacks-fixture":

@@ -253,7 +253,9 @@ TEST_CASE(
     again_dummies += dummy ? 1 : 0;
     old_again += dummy ? 0 : 1;  // before: only real packets were ever resent
   }
-  REQUIRE(first >= 250);
+  // Enough packets for the statistics below (how many dummies mix-1 adds depends on how fast
+  // it runs: ~100 in a -O2 build, ~50 in a -O0 sanitizer build beside other tests).
+  REQUIRE(first_dummies >= 30);
   REQUIRE(again >= 100);
   REQUIRE(order.groups >= 3);
   const double z = st::TwoProportionZ(first_dummies, first, again_dummies, again);
@@ -269,7 +271,8 @@ TEST_CASE(
       old_order.Z());
   // Power: with ~300 first sends (a third of them dummies) and ~150 resent packets, a
   // difference of the dummy share of 0.18 (1/3 vs 0.15) gives E[z] ≈ 3.9, detected about half
-  // the time at α = 1e-4; resending no dummies at all gives z ≈ 6.5. Each round holds ~150 packets,
+  // the time at α = 1e-4; resending no dummies at all gives z ≈ 6.5 (≈ 4.6 with the fewest
+  // dummies accepted above, 30 of 230): the positive control z_old checks it on every run. Each round holds ~150 packets,
   // so the order statistic detects a rank correlation of 0.1 per round over 3 rounds half the time.
   CHECK(std::abs(z) < st::kZCritical1e4);
   CHECK(std::abs(order.Z()) < st::kZCritical1e4);
